@@ -1,0 +1,41 @@
+# shellcheck shell=bash
+# Shared helpers for fib-stat scripts: paths, stage lines, errors.
+
+FIB_STAT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+FIB_STAT_CACHE=${FIB_STAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fib-stat}
+FIB_STAT_BUILD=${FIB_STAT_BUILD:-$FIB_STAT_ROOT/build}
+LLVM_SUFFIX=${LLVM_SUFFIX:--19}
+export PATH="$HOME/.cargo/bin:$PATH"
+
+_t0=$(date +%s.%N)
+_stage_t=$_t0
+_stage_name=
+
+_now() { date +%s.%N; }
+_elapsed() { awk -v a="$1" -v b="$(_now)" 'BEGIN { printf "%.1fs", b - a }'; }
+
+# stage NAME: end the previous stage line (with its time) and start a new one.
+stage() {
+	stage_done
+	_stage_name=$1
+	_stage_t=$(_now)
+	printf '  %-44s' "$1" >&2
+}
+
+stage_done() {
+	if [ -n "$_stage_name" ]; then
+		printf ' %s\n' "$(_elapsed "$_stage_t")" >&2
+		_stage_name=
+	fi
+}
+
+# die MESSAGE...: end the current stage line, print what failed and exit 1.
+die() {
+	if [ -n "$_stage_name" ]; then printf ' FAILED\n' >&2; _stage_name=; fi
+	printf '%s: error: %s\n' "${0##*/}" "$*" >&2
+	exit "${DIE_STATUS:-1}"
+}
+
+note() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+
+total_elapsed() { _elapsed "$_t0"; }

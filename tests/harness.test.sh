@@ -1,0 +1,80 @@
+# shellcheck shell=bash
+# Guest harness (scripts/vm-run): boot, project kernel, lockdep, exit status,
+# timeout, --share, --log, both topologies.
+
+test_boot_runs_project_kernel_with_lockdep() {
+	local o=$TEST_TMP/boot.out
+	vm "$o" -- sh -c 'uname -r; test -e /proc/lockdep && echo lockdep=yes; grep -E "^ *debug_locks:" /proc/lockdep_stats'
+	check_eq "vm-run status" 0 "$vm_rc"
+	command_output "$o" >"$o.cmd"
+	check_eq "uname -r" "6.12.117-fib-stat" "$(sed -n 1p "$o.cmd")"
+	check_eq "/proc/lockdep" "lockdep=yes" "$(sed -n 2p "$o.cmd")"
+	check_grep "debug_locks" '^ *debug_locks: +1$' "$o.cmd"
+	check_grep "kernel log is delimited and complete" '^\[ *[0-9.]+\] Linux version 6\.12\.117-fib-stat' "$o"
+	check_grep "end of kernel log" '^----- end of guest kernel log -----$' "$o"
+}
+
+test_boot_is_fast() {
+	local o=$TEST_TMP/fast.out start end
+	start=$(date +%s.%N)
+	vm "$o" -- true
+	end=$(date +%s.%N)
+	check_eq "vm-run status" 0 "$vm_rc"
+	local secs
+	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+	echo "boot + true + shutdown: ${secs}s"
+	# The target is 3 s; allow headroom for a loaded CI machine.
+	check_le "boot + true + shutdown seconds" 6 "$secs"
+}
+
+test_exit_status_comes_back() {
+	vm "$TEST_TMP/exit3.out" -- sh -c 'echo about to exit; exit 3'
+	check_eq "vm-run status for 'exit 3'" 3 "$vm_rc"
+	check_grep "COMMAND output printed" '^about to exit$' "$TEST_TMP/exit3.out"
+	vm "$TEST_TMP/false.out" -- false
+	check_eq "vm-run status for false" 1 "$vm_rc"
+}
+
+test_hung_guest_is_killed_at_timeout() {
+	local o=$TEST_TMP/timeout.out start secs
+	start=$(date +%s)
+	vm "$o" --timeout 8 -- sleep 600
+	secs=$(($(date +%s) - start))
+	check_eq "vm-run status for a hung guest" 124 "$vm_rc"
+	check_grep "reported" 'guest timed out after 8s' "$o"
+	check_le "seconds until killed" 20 "$secs"
+}
+
+test_share_and_log() {
+	local d=$TEST_TMP/share o=$TEST_TMP/share.out
+	mkdir -p "$d"
+	printf '#!/bin/sh\necho "hello from $(pwd) as $(id -u)"\n' >"$d/hello.sh"
+	vm "$o" --share "$d" --log "$TEST_TMP/share.log" -- sh ./hello.sh
+	check_eq "vm-run status" 0 "$vm_rc"
+	check_grep "script from --share ran in /share" '^hello from /share as 0$' "$o"
+	cmp -s "$o" "$TEST_TMP/share.log" || _fail "--log FILE differs from what was printed"
+}
+
+test_usage_errors() {
+	vm "$TEST_TMP/usage.out" --lock bogus -- true
+	check_eq "status for --lock bogus" 2 "$vm_rc"
+	vm "$TEST_TMP/usage2.out" --topology
+	check_eq "status for a missing value" 2 "$vm_rc"
+}
+
+# arping from ns2 to ns1: a reply proves a working neighbour across the namespaces.
+_arping_across() {
+	local topo=$1 addr=$2 o=$TEST_TMP/arping-$1.out
+	vm "$o" --topology "$topo" -- sh -c "\$IP netns exec ns2 \$ARPING -c 1 -w 5 -I fs0 $addr; echo rc=\$?; \$IP -n ns1 -br addr show fs0"
+	check_eq "vm-run status" 0 "$vm_rc"
+	check_grep "$topo: arping reply" '^Received 1 response' "$o"
+	check_grep "$topo: arping status" '^rc=0$' "$o"
+	check_grep "$topo: ns1 address" "^fs0 +UP +$addr/24" "$o"
+}
+
+test_topology_vmxnet3_arping() {
+	_arping_across vmxnet3 192.0.2.1
+	check_grep "vmxnet3 driver bound" 'vmxnet3' "$TEST_TMP/arping-vmxnet3.out"
+}
+
+test_topology_veth_arping() { _arping_across veth 198.51.100.1; }

@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# Minimal test framework for fib-stat's end-to-end tests.
+#
+# A test file defines functions named test_*; tests/run sources it and runs
+# each in a subshell. A test fails when any check fails (checks print what
+# they expected and what they got) or when it exits non-zero.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VM_RUN=$ROOT/scripts/vm-run
+TEST_TMP=${TEST_TMP:-$(mktemp -d /tmp/fib-stat-test.XXXXXX)}
+
+_fail() { printf '    check failed: %s\n' "$*" >&2; exit 1; }
+
+# check_eq WHAT EXPECTED ACTUAL
+check_eq() { [ "$2" = "$3" ] || _fail "$1: expected '$2', got '$3'"; }
+
+# check_grep WHAT PATTERN FILE: extended regex PATTERN matches a line of FILE
+check_grep() { grep -qE -- "$2" "$3" || _fail "$1: no line matches /$2/ in $3"; }
+
+# check_no_grep WHAT PATTERN FILE
+check_no_grep() {
+	if grep -nE -- "$2" "$3" >&2; then _fail "$1: unexpected /$2/ in $3 (lines above)"; fi
+}
+
+# check_le WHAT LIMIT VALUE (numbers, decimals allowed)
+check_le() { awk -v a="$3" -v b="$2" 'BEGIN { exit !(a <= b) }' || _fail "$1: $3 exceeds $2"; }
+
+# vm OUT -- vm-run arguments...: run a guest, output to OUT, status in $vm_rc
+vm() {
+	local out=$1
+	shift
+	vm_rc=0
+	"$VM_RUN" "$@" >"$out" 2>&1 || vm_rc=$?
+}
+
+# kernel_log FILE: the guest kernel log section of a vm-run output
+kernel_log() { sed -n '/^----- guest kernel log -----$/,/^----- end of guest kernel log -----$/p' "$1"; }
+# command_output FILE: what COMMAND printed (before the kernel log)
+command_output() { sed '/^----- guest kernel log -----$/,$d' "$1"; }
+
+# check_clean_log WHAT FILE: no WARNING, BUG, lockdep or Oops in the guest log
+check_clean_log() {
+	kernel_log "$2" >"$2.klog"
+	check_no_grep "$1: kernel log" 'WARNING|BUG|Oops|lockdep|inconsistent lock state|circular locking|possible recursive|Call Trace' "$2.klog"
+	check_grep "$1: debug_locks" '^guest debug_locks: +1$' "$2"
+}
