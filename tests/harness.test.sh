@@ -69,7 +69,7 @@ _arping_across() {
 	check_eq "vm-run status" 0 "$vm_rc"
 	check_grep "$topo: arping reply" '^Received 1 response' "$o"
 	check_grep "$topo: arping status" '^rc=0$' "$o"
-	check_grep "$topo: ns1 address" "^fs0 +UP +$addr/24" "$o"
+	check_grep "$topo: ns1 address" "^fs0(@[a-z0-9]+)? +UP +$addr/24" "$o"
 }
 
 test_topology_vmxnet3_arping() {
