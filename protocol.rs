@@ -19,10 +19,15 @@
 //! | [`MSG_RECORD`]   | GATEWAY4 or GATEWAY6, COUNT, IFINDEX (opt.)  | CAP_NET_ADMIN | ack (if NLM_F_ACK)       |
 //! | [`MSG_RESET`]    | none                                         | CAP_NET_ADMIN | ack (if NLM_F_ACK)       |
 //!
+//! A RECORD must carry exactly one of GATEWAY4 and GATEWAY6. GET with NLM_F_ACK
+//! gets the STATS reply followed by an ack.
+//!
 //! Errors are always acked (`NLMSG_ERROR` with a negative errno and, where
 //! useful, an extack message): `EINVAL` for attributes that fail the strict
 //! policy, `EOPNOTSUPP` for an unknown message type, `EPERM` without
 //! CAP_NET_ADMIN in the user namespace owning the socket's network namespace.
+//! A datagram shorter than `struct nlmsghdr` (16 bytes) cannot be answered:
+//! `netlink_rcv_skb` drops it silently, and it does not reach the handler.
 #![allow(dead_code)]
 
 /// Default netlink protocol number (`socket(AF_NETLINK, SOCK_RAW, 25)`).
@@ -84,8 +89,10 @@ pub const ATTR_LAST_UPDATE_NS: u16 = 13;
 pub const ATTR_NETNS_INUM: u16 = 14;
 /// Reply: protocol version, u8 ([`FIB_STAT_VERSION`]).
 pub const ATTR_VERSION: u16 = 15;
+/// Reply: padding for 64-bit attributes (`nla_put_u64_64bit`), ignored by readers.
+pub const ATTR_PAD: u16 = 16;
 /// Highest attribute type in use.
-pub const ATTR_MAX: u16 = ATTR_VERSION;
+pub const ATTR_MAX: u16 = ATTR_PAD;
 
 // In MSG_STATS replies the last gateway recorded is reported with
 // ATTR_GATEWAY4 or ATTR_GATEWAY6 and ATTR_IFINDEX (absent: none recorded).
