@@ -1,0 +1,33 @@
+# shellcheck shell=bash
+# The fib_stat module in the guest: load/unload, round trips, isolation,
+# privilege, malformed requests, netns lifecycle, unload under traffic.
+# Every guest script prints "PASS <name>" last; every run must leave a clean
+# kernel log (no WARNING/BUG/lockdep report, debug_locks 1).
+
+# guest NAME LOCK TOPOLOGY SCRIPT [ARGS...]: run tests/guest/SCRIPT in a guest
+guest() {
+	local name=$1 lock=$2 topo=$3 script=$4
+	shift 4
+	local o=$TEST_TMP/$name.out
+	vm "$o" --lock "$lock" --topology "$topo" --timeout 180 -- sh "tests/guest/$script" "$@"
+	command_output "$o" | grep -E '^(ok|FAIL|PASS)' | sed 's/^/    /' || true
+	check_eq "$name: guest status" 0 "$vm_rc"
+	check_grep "$name: guest script finished" "^PASS " "$o"
+	check_clean_log "$name" "$o"
+}
+
+test_load_unload_spin() {
+	guest load-spin spin none load-unload.sh spin
+	check_grep "load message" 'fib_stat: .*lock mode spin' "$TEST_TMP/load-spin.out"
+}
+test_load_unload_bh() {
+	guest load-bh bh none load-unload.sh bh
+	check_grep "load message" 'fib_stat: .*lock mode bh' "$TEST_TMP/load-bh.out"
+}
+test_roundtrip_exact_values() { guest roundtrip bh none roundtrip.sh; }
+test_netns_isolation_vmxnet3() { guest isolation-vmxnet3 bh vmxnet3 isolation.sh 192.0.2.1 192.0.2.2; }
+test_netns_isolation_veth() { guest isolation-veth bh veth isolation.sh 198.51.100.1 198.51.100.2; }
+test_unprivileged_gets_eperm() { guest privilege bh none privilege.sh; }
+test_malformed_requests() { guest malformed bh none malformed.sh; }
+test_netns_created_and_destroyed_while_loaded() { guest netns-lifecycle bh none netns-lifecycle.sh; }
+test_rmmod_under_traffic() { guest rmmod-traffic bh vmxnet3 rmmod-traffic.sh 192.0.2.1 192.0.2.2; }
