@@ -1,0 +1,64 @@
+//! repro-verdict: the verdict of `make repro` (see `fibstat::repro`).
+//!
+//!   repro-verdict --out DIR [--expect-class NAME] RUN...
+//!
+//! RUN is `MODE:SCENARIO:TOPOLOGY:ORDER:VM_STATUS:LOG`. Prints the human
+//! report, writes DIR/report.txt and DIR/report.json, exits 0 only if every
+//! check of every run passed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use fibstat::repro::{self, Expect, RunSpec};
+
+#[derive(Parser)]
+#[command(name = "repro-verdict")]
+struct Args {
+    /// Directory for report.txt and report.json.
+    #[arg(long)]
+    out: PathBuf,
+    /// Lock class the spin reports must name.
+    #[arg(long, default_value = repro::LOCK_CLASS)]
+    expect_class: String,
+    /// Runs as MODE:SCENARIO:TOPOLOGY:ORDER:VM_STATUS:LOG.
+    #[arg(required = true, value_parser = RunSpec::parse)]
+    runs: Vec<RunSpec>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let expect = Expect {
+        lock_class: args.expect_class,
+    };
+    let verdict = repro::judge_all(&args.runs, &expect);
+    print!("{}", repro::render_text(&verdict));
+    if let Err(e) = repro::write(&verdict, &args.out) {
+        eprintln!(
+            "repro-verdict: cannot write the report to {}: {e}",
+            args.out.display()
+        );
+        return ExitCode::from(2);
+    }
+    println!(
+        "\nreport: {}/report.txt, {}/report.json",
+        args.out.display(),
+        args.out.display()
+    );
+    if verdict.passed {
+        ExitCode::SUCCESS
+    } else {
+        let failed: Vec<String> = verdict
+            .runs
+            .iter()
+            .flat_map(|r| {
+                r.checks
+                    .iter()
+                    .filter(|c| !c.ok)
+                    .map(move |c| format!("{} {}: {}", r.mode, r.scenario, c.name))
+            })
+            .collect();
+        eprintln!("repro-verdict: FAIL: {}", failed.join("; "));
+        ExitCode::FAILURE
+    }
+}
