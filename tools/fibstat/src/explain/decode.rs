@@ -129,6 +129,24 @@ fn collect(raw: &RawReport) -> Facts {
     for line in lines.iter().skip(1) {
         let t = line.trim();
 
+        // The scenario block is copied verbatim up to `*** DEADLOCK ***`
+        // (its `----` and `lock(...)` lines are not headings).
+        if section == Section::Scenario {
+            let ends_early = t.contains(" held by ")
+                || t.starts_with("stack backtrace:")
+                || t.starts_with("Call Trace:")
+                || t.starts_with("the shortest dependencies")
+                || t.starts_with("the dependencies between");
+            if !ends_early {
+                f.scenario.push(line.trim_end().to_owned());
+                if t.contains("*** DEADLOCK ***") {
+                    section = Section::None;
+                }
+                continue;
+            }
+            section = Section::None;
+        }
+
         // Headings first: they switch sections.
         if let Some(rest) = t.strip_prefix("inconsistent {") {
             if let Some((from, rest)) = rest.split_once("} -> {") {
@@ -322,12 +340,7 @@ fn collect(raw: &RawReport) -> Facts {
                     section = Section::None;
                 }
             }
-            Section::Scenario => {
-                f.scenario.push(line.trim_end().to_owned());
-                if t.contains("*** DEADLOCK ***") {
-                    section = Section::None;
-                }
-            }
+            Section::Scenario => {}
             Section::HeldLocks => {
                 if let Some(rest) = t.strip_prefix('#') {
                     if let Some((idx, desc)) = rest.split_once(':') {
@@ -453,7 +466,13 @@ fn build(raw: RawReport, mut f: Facts) -> Report {
             .filter(|a| !is_lock_machinery(&a.function))
             .map(|a| clean_function(&a.function).to_owned())
     });
-    let at_func = func_of(f.acquired_at.as_ref());
+    // The title names the `at:` function, as syzkaller does; when that is
+    // lock machinery itself (a Rust module locks through
+    // rust_helper_spin_lock), the first real caller is more useful.
+    let at_func = match func_of(f.acquired_at.as_ref()) {
+        Some(a) if is_lock_machinery(&a) => current_caller.clone().or(Some(a)),
+        other => other,
+    };
 
     let transition = match (&f.from, &f.to) {
         (Some(from), Some(to)) => Some(Transition {

@@ -162,10 +162,16 @@ fn irq_dependency(r: &Report) -> Option<Fix> {
         });
     let fl = flavour(unsafe_lock, read, false);
     let (primitive, unlock) = primitives(fl, irq);
+    // When the reported lock is the irq-unsafe one, the current stack is
+    // where it is taken with irqs enabled.
+    let apply_to = match (&r.lock, &r.irq_unsafe_lock) {
+        (Some(l), Some(u)) if l.name == u.name => r.current_caller.clone(),
+        _ => None,
+    };
     Some(Fix {
         primitive: Some(primitive.to_owned()),
         unlock: Some(unlock.to_owned()),
-        apply_to: None,
+        apply_to,
         why: format!(
             "{safe} is {irq}-safe (it is taken in {irq} context) and {unsafe_lock} is {irq}-unsafe (it \
              is taken with {irq}s enabled), and the two are nested. One CPU can hold {unsafe_lock} \

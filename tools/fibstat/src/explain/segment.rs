@@ -100,6 +100,8 @@ fn is_trace_decoration(t: &str) -> bool {
         "Workqueue:",
         "Exception stack",
         "Sched_ext:",
+        "Tainted:",
+        "Modules linked in:",
         "RIP:",
         "RSP:",
         "RAX:",
@@ -139,6 +141,9 @@ struct Builder {
     trace_header_lines: usize,
     frames_in_trace: usize,
     held_list_seen: bool,
+    /// Inside the `N locks held by` list: only `#N:` lines and the known
+    /// follow-up headings may come next.
+    in_held_list: bool,
     joins: usize,
 }
 
@@ -153,6 +158,7 @@ impl Builder {
             trace_header_lines: 0,
             frames_in_trace: 0,
             held_list_seen: false,
+            in_held_list: false,
             joins: 0,
         }
     }
@@ -236,6 +242,13 @@ impl Builder {
             }
         } else if t.starts_with("stack backtrace:") || t.starts_with("Call Trace:") {
             self.in_trace = true;
+        } else if self.in_held_list && self.kind.has_backtrace() {
+            if !t.is_empty() && !t.starts_with('#') {
+                if !HELD_LIST_FOLLOWERS.iter().any(|p| t.starts_with(p)) {
+                    return false;
+                }
+                self.in_held_list = false;
+            }
         } else if !self.kind.has_backtrace() {
             if t.starts_with('#') {
                 self.held_list_seen = true;
@@ -243,11 +256,25 @@ impl Builder {
                 return false;
             }
         }
+        if (t.contains(" lock held by ") || t.contains(" locks held by ")) && t.ends_with(':') {
+            self.in_held_list = true;
+        }
         self.lines.push(line.to_owned());
         self.end_line = line_no;
         true
     }
 }
+
+/// What lockdep prints after the held-locks list of a report.
+const HELD_LIST_FOLLOWERS: &[&str] = &[
+    "stack backtrace:",
+    "Call Trace:",
+    "the shortest dependencies",
+    "the dependencies between",
+    "and the lock comparison",
+    "other info that might help",
+    "but this task is not holding",
+];
 
 /// Lines that start something new and are never a folded continuation.
 fn looks_like_line_start(t: &str) -> bool {
