@@ -148,7 +148,9 @@ pub fn parse_flags(flags: &str, task: &mut Task) -> bool {
     let mut ok = 0;
     for part in flags.split(':') {
         let part = part.trim();
-        let (key, val) = part.split_at(part.len().min(2));
+        let (Some(key), Some(val)) = (part.get(..2), part.get(2..)) else {
+            continue;
+        };
         match key {
             "HC" | "SC" => {
                 let (ctx, count) = match val.split_once('[') {
