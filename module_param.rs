@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Read-only `int` module parameters (`module_param(name, int, 0444)`).
+//!
+//! The `module!` macro of the 6.12 kernel crate has no parameter support, so this is the C
+//! `module_param()` spelled out: a `struct kernel_param` in the `__param` section, using the
+//! kernel's `param_ops_int`, plus the `parm`/`parmtype` modinfo strings `modinfo` shows.
+//!
+//! Only read-only permissions are accepted: the value is written by the module loader while it
+//! parses the load arguments, before the module's init function runs, and never afterwards, so
+//! reading it needs no locking.
+//!
+//! C header: [`include/linux/moduleparam.h`](srctree/include/linux/moduleparam.h)
+
+use core::cell::UnsafeCell;
+use kernel::{bindings, ffi::c_int};
+
+/// The storage of an `int` module parameter; see [`module_param_int!`].
+#[repr(transparent)]
+pub(crate) struct ParamInt(UnsafeCell<c_int>);
+
+// SAFETY: The value is only written by the module loader before the module's init runs (the
+// parameter is read-only in sysfs, enforced by `module_param_int!`); afterwards it is only read.
+unsafe impl Sync for ParamInt {}
+
+impl ParamInt {
+    /// Creates the storage with the default value.
+    #[doc(hidden)]
+    pub(crate) const fn new(default: c_int) -> Self {
+        Self(UnsafeCell::new(default))
+    }
+
+    /// Returns the value of the parameter.
+    pub(crate) fn get(&self) -> c_int {
+        // SAFETY: See the `Sync` implementation: no write can happen once module code runs.
+        unsafe { *self.0.get() }
+    }
+}
+
+/// A `struct kernel_param` placed in the `__param` section by [`module_param_int!`].
+#[doc(hidden)]
+#[repr(transparent)]
+pub(crate) struct KernelParam(bindings::kernel_param);
+
+// SAFETY: The kernel only reads the descriptor; the value it points to is `ParamInt`, see there.
+unsafe impl Sync for KernelParam {}
+
+impl KernelParam {
+    /// Describes an `int` parameter for the module loader.
+    ///
+    /// # Safety
+    ///
+    /// `name` must be NUL-terminated, `module` this module's `struct module` (or NULL when
+    /// built in), and `perm` must not allow writing (checked by [`module_param_int!`]).
+    #[doc(hidden)]
+    pub(crate) const unsafe fn new_int(
+        name: &'static [u8],
+        module: *mut bindings::module,
+        perm: u16,
+        value: &'static ParamInt,
+    ) -> Self {
+        Self(bindings::kernel_param {
+            name: name.as_ptr().cast(),
+            mod_: module,
+            ops: &raw const bindings::param_ops_int,
+            perm,
+            level: -1,
+            flags: 0,
+            __bindgen_anon_1: bindings::kernel_param__bindgen_ty_1 {
+                arg: value.0.get().cast(),
+            },
+        })
+    }
+}
+
+/// Copies a string into a byte array of its exact length (for `.modinfo` entries).
+#[doc(hidden)]
+pub(crate) const fn modinfo<const N: usize>(s: &str) -> [u8; N] {
+    let bytes = s.as_bytes();
+    assert!(bytes.len() == N);
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = bytes[i];
+        i += 1;
+    }
+    out
+}
+
+/// Declares a read-only `int` module parameter.
+///
+/// ```ignore
+/// module_param_int! {
+///     /// Rust documentation of the static.
+///     static NL_PROTO: "nl_proto" = 25, perm: 0o444, module: "fib_stat",
+///         desc: "Netlink protocol number";
+/// }
+/// let proto = NL_PROTO.get();
+/// ```
+///
+/// `module` is the module name, used as the parameter prefix when built in
+/// (`fib_stat.nl_proto=` on the kernel command line).
+macro_rules! module_param_int {
+    (
+        $(#[$meta:meta])*
+        static $static:ident: $name:literal = $default:expr, perm: $perm:literal,
+            module: $module:literal, desc: $desc:literal;
+    ) => {
+        $(#[$meta])*
+        static $static: $crate::module_param::ParamInt =
+            $crate::module_param::ParamInt::new($default);
+
+        const _: () = {
+            assert!($perm & 0o222 == 0, "module_param_int! parameters must be read-only");
+
+            #[cfg(MODULE)]
+            const NAME: &str = concat!($name, "\0");
+            #[cfg(not(MODULE))]
+            const NAME: &str = concat!($module, ".", $name, "\0");
+
+            #[link_section = "__param"]
+            #[used(compiler)]
+            // SAFETY: `NAME` is NUL-terminated, the module is this one (`THIS_MODULE`) and the
+            // permissions are read-only (asserted above).
+            static PARAM: $crate::module_param::KernelParam = unsafe {
+                $crate::module_param::KernelParam::new_int(
+                    NAME.as_bytes(),
+                    $crate::THIS_MODULE.as_ptr(),
+                    $perm,
+                    &$static,
+                )
+            };
+
+            #[cfg(MODULE)]
+            const PARMTYPE: &str = concat!("parmtype=", $name, ":int\0");
+            #[cfg(not(MODULE))]
+            const PARMTYPE: &str = concat!($module, ".parmtype=", $name, ":int\0");
+            #[link_section = ".modinfo"]
+            #[used(compiler)]
+            static PARMTYPE_INFO: [u8; PARMTYPE.len()] = $crate::module_param::modinfo(PARMTYPE);
+
+            #[cfg(MODULE)]
+            const PARM: &str = concat!("parm=", $name, ":", $desc, "\0");
+            #[cfg(not(MODULE))]
+            const PARM: &str = concat!($module, ".parm=", $name, ":", $desc, "\0");
+            #[link_section = ".modinfo"]
+            #[used(compiler)]
+            static PARM_INFO: [u8; PARM.len()] = $crate::module_param::modinfo(PARM);
+        };
+    };
+}
+pub(crate) use module_param_int;

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Netevent notifier: the softirq side.
+//!
+//! The netevent chain (`register_netevent_notifier()`) is an atomic notifier chain called by the
+//! neighbour code on every neighbour entry update (`NETEVENT_NEIGH_UPDATE`, typically from NAPI
+//! softirq: `arp_rcv()` -> `neigh_event_ns()` -> `__neigh_update()`, but also from process
+//! context, e.g. `ip neigh replace`) and by IPv6 on redirects (`NETEVENT_REDIRECT`, softirq).
+//! Callbacks run inside an RCU read-side critical section and must not sleep.
+//!
+//! - [`netevent_callback!`] defines the callback: a `#[no_mangle] extern "C"` function (so it keeps
+//!   its name in stack traces) whose body is safe Rust that receives the decoded [`NetEvent`].
+//! - [`Registration`] registers it; dropping it unregisters the callback and waits until no CPU
+//!   runs it anymore.
+//! - [`Neighbour`], [`Redirect`], [`NetDevice`] are read-only views of the event objects,
+//!   including the neighbour's device -> network namespace lookup ([`NetDevice::net`]).
+//!
+//! C header: [`include/net/netevent.h`](srctree/include/net/netevent.h)
+
+use crate::pernet::Net;
+use core::{
+    ffi::c_void,
+    net::{IpAddr, Ipv4Addr, Ipv6Addr},
+};
+use kernel::{
+    bindings,
+    ffi::{c_int, c_ulong},
+    prelude::*,
+    types::Opaque,
+};
+
+/// A network device (`struct net_device`).
+///
+/// # Invariants
+///
+/// A `&NetDevice` points to a valid device that stays registered in its namespace, with that
+/// namespace alive, for the lifetime of the reference.
+#[repr(transparent)]
+pub(crate) struct NetDevice(Opaque<bindings::net_device>);
+
+impl NetDevice {
+    /// # Safety
+    ///
+    /// `ptr` must be a valid device satisfying the type invariant for `'a`.
+    unsafe fn from_raw<'a>(ptr: *const bindings::net_device) -> &'a NetDevice {
+        // SAFETY: `NetDevice` is a transparent wrapper; the caller guarantees validity.
+        unsafe { &*ptr.cast::<NetDevice>() }
+    }
+
+    /// Returns the interface index.
+    pub(crate) fn ifindex(&self) -> u32 {
+        // SAFETY: By the type invariant the device is valid; `ifindex` does not change while it
+        // is registered.
+        let ifindex = unsafe { (*self.0.get()).ifindex };
+        u32::try_from(ifindex).unwrap_or(0)
+    }
+
+    /// Returns the network namespace of the device (`dev_net()`).
+    pub(crate) fn net(&self) -> &Net {
+        // SAFETY: By the type invariant the device is valid and its namespace alive while the
+        // reference lives.
+        unsafe { Net::from_raw(bindings::dev_net(self.0.get())) }
+    }
+}
+
+/// A neighbour entry (`struct neighbour`), as passed with `NETEVENT_NEIGH_UPDATE`.
+///
+/// # Invariants
+///
+/// A `&Neighbour` points to a valid, referenced neighbour entry, whose `dev` and `tbl` are valid,
+/// for the lifetime of the reference.
+#[repr(transparent)]
+pub(crate) struct Neighbour(Opaque<bindings::neighbour>);
+
+impl Neighbour {
+    /// Returns the device of the entry.
+    pub(crate) fn dev(&self) -> &NetDevice {
+        // SAFETY: By the type invariant `dev` is valid; the entry holds a reference to it and,
+        // inside the notifier call, the device is still in its namespace.
+        unsafe { NetDevice::from_raw((*self.0.get()).dev) }
+    }
+
+    /// Returns the protocol address of the entry (`primary_key`), if it is IPv4 or IPv6.
+    pub(crate) fn addr(&self) -> Option<IpAddr> {
+        let n = self.0.get();
+        // SAFETY: By the type invariant `tbl` is valid; `family` and `key_len` are constant.
+        let (family, key_len) = unsafe { ((*(*n).tbl).family, (*(*n).tbl).key_len) };
+        // SAFETY: Only computes the address of the flexible array member of a valid entry.
+        let key = unsafe { core::ptr::addr_of!((*n).primary_key) }.cast::<u8>();
+        match (u32::try_from(family), key_len) {
+            (Ok(bindings::AF_INET), 4) => {
+                // SAFETY: The entry is allocated with `key_len` bytes of `primary_key`, which do
+                // not change during its lifetime.
+                let b = unsafe { key.cast::<[u8; 4]>().read_unaligned() };
+                Some(IpAddr::V4(Ipv4Addr::from(b)))
+            }
+            (Ok(bindings::AF_INET6), 16) => {
+                // SAFETY: As above.
+                let b = unsafe { key.cast::<[u8; 16]>().read_unaligned() };
+                Some(IpAddr::V6(Ipv6Addr::from(b)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An ICMPv6 redirect (`struct netevent_redirect`), as passed with `NETEVENT_REDIRECT`.
+///
+/// # Invariants
+///
+/// A `&Redirect` points to a valid `struct netevent_redirect` whose non-NULL pointers are valid,
+/// for the lifetime of the reference.
+#[repr(transparent)]
+pub(crate) struct Redirect(Opaque<bindings::netevent_redirect>);
+
+impl Redirect {
+    /// Returns the device of the redirect: the one of the new route, else the old route's, else
+    /// the new gateway neighbour's.
+    pub(crate) fn dev(&self) -> Option<&NetDevice> {
+        let r = self.0.get();
+        // SAFETY: By the type invariant the routes and the neighbour are valid if non-NULL.
+        let dev = unsafe {
+            [(*r).new, (*r).old]
+                .into_iter()
+                .filter(|dst| !dst.is_null())
+                .map(|dst| bindings::dst_dev(dst))
+                .find(|dev| !dev.is_null())
+                .or_else(|| (!(*r).neigh.is_null()).then(|| (*(*r).neigh).dev))
+        };
+        let dev = dev.filter(|dev| !dev.is_null())?;
+        // SAFETY: A route's or neighbour's device is valid and in its namespace while the
+        // notifier runs (under RCU, before the route or neighbour is released).
+        Some(unsafe { NetDevice::from_raw(dev) })
+    }
+}
+
+/// A decoded netevent.
+pub(crate) enum NetEvent<'a> {
+    /// `NETEVENT_NEIGH_UPDATE`: a neighbour entry changed state or link-layer address.
+    NeighUpdate(&'a Neighbour),
+    /// `NETEVENT_REDIRECT`: a route was redirected to another gateway.
+    Redirect(&'a Redirect),
+    /// Any other event (not decoded).
+    Other,
+}
+
+impl NetEvent<'_> {
+    /// Decodes the arguments of a netevent notifier call.
+    ///
+    /// # Safety
+    ///
+    /// `event` and `ptr` must be the arguments of a call of the netevent chain, which is in
+    /// progress for the lifetime of the result: `ptr` points to the object `event` documents
+    /// in `include/net/netevent.h`.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub(crate) unsafe fn from_raw(event: c_ulong, ptr: *mut c_void) -> Self {
+        match u32::try_from(event) {
+            Ok(bindings::netevent_notif_type_NETEVENT_NEIGH_UPDATE) if !ptr.is_null() => {
+                // SAFETY: For this event `ptr` is the `struct neighbour` being updated, valid and
+                // referenced during the call (`__neigh_update()` / `neigh_update_notify()`).
+                let n = unsafe { &*ptr.cast::<Neighbour>() };
+                NetEvent::NeighUpdate(n)
+            }
+            Ok(bindings::netevent_notif_type_NETEVENT_REDIRECT) if !ptr.is_null() => {
+                // SAFETY: For this event `ptr` is a `struct netevent_redirect` on the caller's
+                // stack (`rt6_do_redirect()`), valid during the call.
+                let r = unsafe { &*ptr.cast::<Redirect>() };
+                NetEvent::Redirect(r)
+            }
+            _ => NetEvent::Other,
+        }
+    }
+}
+
+/// A netevent notifier callback, created by [`netevent_callback!`].
+#[derive(Clone, Copy)]
+pub(crate) struct Callback(bindings::notifier_fn_t);
+
+impl Callback {
+    /// Wraps a notifier function.
+    ///
+    /// # Safety
+    ///
+    /// `f` must be safe to call with the arguments of the netevent chain: any event code, the
+    /// object documented for it, in atomic context.
+    #[doc(hidden)]
+    pub(crate) const unsafe fn new(
+        f: unsafe extern "C" fn(*mut bindings::notifier_block, c_ulong, *mut c_void) -> c_int,
+    ) -> Self {
+        Self(Some(f))
+    }
+}
+
+/// Defines a netevent notifier callback `$name` and a [`Callback`] constant for it.
+///
+/// The function is `#[no_mangle] extern "C"` and `#[inline(never)]`, so that it appears by name
+/// in stack traces and lockdep reports; `$body` is inlined into it, so a lock taken in `$body`
+/// is taken in the frame of `$name`. `$body` gets the decoded [`NetEvent`] and runs in atomic
+/// context (usually softirq) under RCU: it must not sleep. The callback returns `NOTIFY_DONE`.
+///
+/// ```ignore
+/// netevent_callback! {
+///     /// Counts neighbour updates.
+///     const NET_EVENT: fn net_event_callback(event) {
+///         if let NetEvent::NeighUpdate(n) = event { /* ... */ }
+///     }
+/// }
+/// let reg = netevent::Registration::new(NET_EVENT)?;
+/// ```
+macro_rules! netevent_callback {
+    (
+        $(#[$meta:meta])*
+        const $cb:ident: fn $name:ident($event:ident) $body:block
+    ) => {
+        $(#[$meta])*
+        ///
+        /// # Safety
+        ///
+        /// Only to be called by the netevent notifier chain (it is registered through the
+        /// `Callback` constant defined with it).
+        #[no_mangle]
+        #[inline(never)]
+        unsafe extern "C" fn $name(
+            _nb: *mut ::kernel::bindings::notifier_block,
+            event: ::kernel::ffi::c_ulong,
+            ptr: *mut ::core::ffi::c_void,
+        ) -> ::kernel::ffi::c_int {
+            // SAFETY: This function is only registered through `$cb`, so it is only called by the
+            // netevent chain, with `event` and `ptr` as `NetEvent::from_raw` requires, and the
+            // decoded event does not outlive this call.
+            let $event = unsafe { $crate::netevent::NetEvent::from_raw(event, ptr) };
+            $body
+            ::kernel::bindings::NOTIFY_DONE as ::kernel::ffi::c_int
+        }
+
+        // SAFETY: `$name` decodes its arguments with `NetEvent::from_raw`, which handles every
+        // event code, and its body is safe Rust.
+        const $cb: $crate::netevent::Callback = unsafe { $crate::netevent::Callback::new($name) };
+    };
+}
+pub(crate) use netevent_callback;
+
+/// A registered netevent notifier; unregistered on drop.
+pub(crate) struct Registration {
+    nb: Pin<KBox<Opaque<bindings::notifier_block>>>,
+}
+
+// SAFETY: The notifier block is only accessed by the (internally locked) notifier chain and by
+// `drop`.
+unsafe impl Send for Registration {}
+// SAFETY: No method takes `&self`.
+unsafe impl Sync for Registration {}
+
+impl Registration {
+    /// Registers `cb` on the netevent chain. From now on it may run on any CPU at any time.
+    pub(crate) fn new(cb: Callback) -> Result<Self> {
+        let nb = KBox::pin(
+            Opaque::new(bindings::notifier_block {
+                notifier_call: cb.0,
+                next: core::ptr::null_mut(),
+                priority: 0,
+            }),
+            GFP_KERNEL,
+        )?;
+        // SAFETY: `nb` is a valid notifier block that stays at its address (pinned) until it is
+        // unregistered in `drop`.
+        kernel::error::to_result(unsafe { bindings::register_netevent_notifier(nb.get()) })?;
+        Ok(Self { nb })
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // SAFETY: `nb` was registered in `new`. `unregister_netevent_notifier()` removes it
+        // and waits for an RCU grace period (`atomic_notifier_chain_unregister()`), after which
+        // no CPU runs the callback anymore; only then is `nb` freed. Unregistering a registered
+        // block cannot fail.
+        unsafe { bindings::unregister_netevent_notifier(self.nb.get()) };
+    }
+}

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per network namespace data: `struct pernet_operations` with `net_generic()` storage.
+//!
+//! A type implementing [`NetData`] gets one instance per network namespace: for every namespace
+//! that exists when the [`Registration`] is created and for every namespace created while it
+//! lives. The instance is built in place (pinned) by [`NetData::init`] and dropped when the
+//! namespace goes away or the registration is dropped (module unload).
+//!
+//! The storage is the `net_generic()` slot of the subsystem (`pernet_operations::id` and
+//! `::size`): the network namespace core allocates it zeroed before calling our `init` and frees
+//! it after our `exit`. Next to the data the slot holds a `live` flag, set once `init` has
+//! completed and cleared in `pre_exit`. [`Subsys::get`] looks the data up for the duration of an
+//! RCU read-side critical section and only hands it out while `live` is set. Since the core runs
+//! `synchronize_rcu()` between all `pre_exit` and all `exit` callbacks (in `cleanup_net()` as in
+//! `unregister_pernet_subsys()`), no lookup can still be using the data when `exit` drops it and
+//! the core frees the slot.
+//!
+//! C headers: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h),
+//! [`include/net/netns/generic.h`](srctree/include/net/netns/generic.h)
+
+use crate::rcu;
+use core::{
+    ffi::{c_int, c_uint},
+    marker::PhantomData,
+    mem::{align_of, size_of},
+    pin::Pin,
+    sync::atomic::{AtomicBool, Ordering},
+};
+use kernel::{bindings, error::to_result, prelude::*, types::Opaque};
+
+/// A network namespace (`struct net`).
+///
+/// # Invariants
+///
+/// A `&Net` points to a `struct net` that is not freed while the reference lives.
+#[repr(transparent)]
+pub(crate) struct Net(Opaque<bindings::net>);
+
+impl Net {
+    /// Creates a reference to a network namespace from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a `struct net` that stays allocated for the lifetime `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::net) -> &'a Net {
+        // SAFETY: `Net` is a transparent wrapper of `struct net`, and the caller guarantees that
+        // the pointee lives long enough.
+        unsafe { &*ptr.cast::<Net>() }
+    }
+
+    /// Returns the raw pointer to the `struct net`.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::net {
+        self.0.get()
+    }
+
+    /// Returns the inode number of the namespace, as shown by `/proc/<pid>/ns/net`.
+    pub(crate) fn inum(&self) -> u32 {
+        // SAFETY: By the type invariant the `struct net` is valid; `ns.inum` is set when the
+        // namespace is allocated and never changes.
+        unsafe { (*self.as_ptr()).ns.inum }
+    }
+}
+
+/// Data kept for every network namespace.
+pub(crate) trait NetData: Sized + Send + Sync + 'static {
+    /// The subsystem (a `static`) that registers this type.
+    ///
+    /// The pernet callbacks are plain C functions that only receive the namespace; they find the
+    /// `net_generic()` id through this function.
+    fn subsys() -> &'static Subsys<Self>;
+
+    /// Returns an initialiser for the data of the namespace `net`.
+    ///
+    /// Called in process context (it may sleep) while the namespace is created, or, for the
+    /// namespaces that already exist, while the [`Registration`] is created. An error makes the
+    /// namespace creation (or the registration) fail.
+    fn init(net: &Net) -> impl PinInit<Self, Error>;
+}
+
+/// The `net_generic()` slot: allocated zeroed by the network namespace core.
+#[repr(C)]
+struct Slot<T> {
+    /// Set once `data` is initialised, cleared in `pre_exit`. Zeroed memory reads as `false`.
+    live: AtomicBool,
+    data: T,
+}
+
+/// A network namespace subsystem (`struct pernet_operations`) keeping one `T` per namespace.
+///
+/// It is meant to be a `static`, returned by [`NetData::subsys`]; it is registered by creating
+/// a [`Registration`].
+pub(crate) struct Subsys<T: NetData> {
+    ops: Opaque<bindings::pernet_operations>,
+    /// The `net_generic()` id, written by `register_pernet_subsys()`.
+    id: Opaque<c_uint>,
+    /// Set while a [`Registration`] exists (guards against registering twice).
+    claimed: AtomicBool,
+    /// Set between a successful `register_pernet_subsys()` and the start of unregistration:
+    /// `id` is valid and lookups are allowed.
+    active: AtomicBool,
+    _data: PhantomData<T>,
+}
+
+// SAFETY: `ops` and `id` are written only by `Registration::new` (once, guarded by `claimed`) and
+// by the network namespace core under its own locking; all other fields are atomics. `T` is
+// `Send + Sync` and is only handed out as a shared reference.
+unsafe impl<T: NetData> Sync for Subsys<T> {}
+
+impl<T: NetData> Subsys<T> {
+    /// Alignment the network namespace core guarantees for the slot (it uses `kzalloc()`).
+    const ALIGN_OK: () = assert!(
+        align_of::<Slot<T>>() <= bindings::ARCH_SLAB_MINALIGN,
+        "per-netns data needs more alignment than kzalloc() guarantees"
+    );
+
+    /// Creates a subsystem that is not registered yet.
+    pub(crate) const fn new() -> Self {
+        // SAFETY: `pernet_operations` is a C struct of pointers, optional function pointers and
+        // integers, for all of which the all-zeroes bit pattern is valid (`NULL`/`None`/0).
+        let zeroed: bindings::pernet_operations = unsafe { core::mem::zeroed() };
+        Self {
+            ops: Opaque::new(bindings::pernet_operations {
+                init: Some(Self::init_callback),
+                pre_exit: Some(Self::pre_exit_callback),
+                exit: Some(Self::exit_callback),
+                // `id` is set in `Registration::new`: it must point into `self`.
+                size: size_of::<Slot<T>>(),
+                ..zeroed
+            }),
+            id: Opaque::new(0),
+            claimed: AtomicBool::new(false),
+            active: AtomicBool::new(false),
+            _data: PhantomData,
+        }
+    }
+
+    /// Returns the data of the namespace `net`, valid during the RCU read-side critical
+    /// section `rcu`.
+    ///
+    /// Returns `None` if the subsystem is not registered, or the data of `net` is not (or no
+    /// longer) initialised: while the namespace is being created or torn down, or while the
+    /// registration is in progress.
+    #[inline(always)]
+    pub(crate) fn get<'a>(&self, net: &Net, _rcu: &'a rcu::Guard) -> Option<Pin<&'a T>> {
+        if !self.active.load(Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: `active` is set (with release ordering, after `register_pernet_subsys()` wrote
+        // the id) so `id` is valid and no longer written; `net` is a valid namespace.
+        let slot = unsafe { bindings::net_generic(net.as_ptr(), *self.id.get()) }
+            .cast::<Slot<T>>()
+            .cast_const();
+        if slot.is_null() {
+            return None;
+        }
+        // SAFETY: A non-null `net_generic()` slot of our id is a zeroed allocation of
+        // `size_of::<Slot<T>>()` bytes, suitably aligned (`ALIGN_OK`), that stays allocated at
+        // least until the end of the RCU read-side critical section `rcu`: it is freed only
+        // after our `exit`, which runs after a grace period that follows `pre_exit`. `live` is
+        // an atomic, valid when zeroed.
+        let slot = unsafe { &*slot };
+        if !slot.live.load(Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: `live` is set, so `data` was initialised by `init_callback` (acquire ordering
+        // pairs with its release store). It is dropped only in `exit_callback`, after `pre_exit`
+        // cleared `live` and a grace period elapsed, i.e. after the critical section `rcu`. It
+        // is never moved: the slot is not reallocated while the namespace lives.
+        Some(unsafe { Pin::new_unchecked(&slot.data) })
+    }
+
+    /// Returns the slot of `net`.
+    ///
+    /// # Safety
+    ///
+    /// The subsystem must be registered and its pernet callbacks must be running for `net`
+    /// (the slot exists from before `init` until after `exit`).
+    unsafe fn slot(net: *mut bindings::net) -> *mut Slot<T> {
+        let subsys = T::subsys();
+        // SAFETY: The subsystem is registered (the callbacks are only called then), so `id` has
+        // been written by `register_pernet_subsys()` before any callback ran.
+        unsafe { bindings::net_generic(net, *subsys.id.get()) }.cast::<Slot<T>>()
+    }
+
+    /// `pernet_operations::init`.
+    ///
+    /// # Safety
+    ///
+    /// Only to be called by the network namespace core, with a valid namespace whose slot it
+    /// has allocated (zeroed), while the subsystem is registered.
+    unsafe extern "C" fn init_callback(net: *mut bindings::net) -> c_int {
+        // SAFETY: The core calls `init` with a valid namespace, after allocating our slot.
+        let slot = unsafe { Self::slot(net) };
+        // SAFETY: `net` is valid for the duration of this call.
+        let init = T::init(unsafe { Net::from_raw(net) });
+        // SAFETY: `slot` points to a zeroed allocation of the right size and alignment, owned
+        // by us until `exit`; it is never moved, so the data stays pinned. On error, the
+        // initialiser has cleaned up after itself and the core frees the slot.
+        match unsafe { init.__pinned_init(core::ptr::addr_of_mut!((*slot).data)) } {
+            Ok(()) => {
+                // SAFETY: `slot` is valid (see above).
+                unsafe { (*slot).live.store(true, Ordering::Release) };
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// `pernet_operations::pre_exit`.
+    ///
+    /// # Safety
+    ///
+    /// Only to be called by the network namespace core, for a namespace whose `init` succeeded.
+    unsafe extern "C" fn pre_exit_callback(net: *mut bindings::net) {
+        // SAFETY: The core calls `pre_exit` only for namespaces whose `init` succeeded, with the
+        // slot still allocated.
+        let slot = unsafe { Self::slot(net) };
+        // SAFETY: `slot` is valid (see above). New lookups see `live == false` from now on; the
+        // core waits for an RCU grace period before calling `exit`.
+        unsafe { (*slot).live.store(false, Ordering::Release) };
+    }
+
+    /// `pernet_operations::exit`.
+    ///
+    /// # Safety
+    ///
+    /// Only to be called by the network namespace core, once, for a namespace whose `init`
+    /// succeeded, after `pre_exit` and an RCU grace period.
+    unsafe extern "C" fn exit_callback(net: *mut bindings::net) {
+        // SAFETY: The core calls `exit` only for namespaces whose `init` succeeded, once, after
+        // `pre_exit` and a grace period; the slot is freed right after.
+        let slot = unsafe { Self::slot(net) };
+        // SAFETY: `data` was initialised by `init` and is dropped exactly once, here. No lookup
+        // can reach it anymore (see `get`).
+        unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*slot).data)) };
+    }
+}
+
+/// A registered network namespace subsystem; unregistered on drop.
+///
+/// Dropping it runs `pre_exit` and then (after a grace period) `exit` for every namespace, which
+/// drops the data of every namespace.
+pub(crate) struct Registration<T: NetData> {
+    subsys: &'static Subsys<T>,
+}
+
+impl<T: NetData> Registration<T> {
+    /// Registers `T::subsys()`, initialising the data of every existing namespace.
+    pub(crate) fn new() -> Result<Self> {
+        #[allow(clippy::let_unit_value)]
+        let () = Subsys::<T>::ALIGN_OK;
+        let subsys = T::subsys();
+        if subsys
+            .claimed
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(EBUSY);
+        }
+        let ops = subsys.ops.get();
+        // SAFETY: `claimed` makes us the only user of `ops`, which is not registered; `id` lives
+        // in the same `'static` object.
+        unsafe { (*ops).id = subsys.id.get() };
+        // SAFETY: `ops` is a valid, `'static` `pernet_operations` that is not registered yet.
+        if let Err(e) = to_result(unsafe { bindings::register_pernet_subsys(ops) }) {
+            subsys.claimed.store(false, Ordering::Release);
+            return Err(e);
+        }
+        subsys.active.store(true, Ordering::Release);
+        Ok(Self { subsys })
+    }
+}
+
+impl<T: NetData> Drop for Registration<T> {
+    fn drop(&mut self) {
+        self.subsys.active.store(false, Ordering::Release);
+        // SAFETY: `ops` was registered by `Registration::new` and is unregistered exactly once,
+        // here. This runs `pre_exit`, waits for an RCU grace period, then runs `exit` for every
+        // namespace.
+        unsafe { bindings::unregister_pernet_subsys(self.subsys.ops.get()) };
+        self.subsys.claimed.store(false, Ordering::Release);
+    }
+}
