@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! fib_stat: per-network-namespace FIB statistics over netlink.
+//!
+//! Every network namespace gets a [`NetState`]: statistics behind one spinlock and a kernel
+//! netlink socket (protocol [`protocol::NETLINK_FIB_STAT`], or the `nl_proto` parameter). The
+//! lock is taken in two contexts:
+//!
+//! - process context: `sendmsg()` -> `netlink_unicast()` -> [`nl_gateway_input`] ->
+//!   `netlink_rcv_skb()` -> [`fib_stat_rcv_proc`], softirqs enabled;
+//! - softirq context: NAPI -> `arp_rcv()` -> `neigh_event_ns()` -> `__neigh_update()` ->
+//!   `call_netevent_notifiers()` -> [`net_event_callback`].
+//!
+//! The lock mode is chosen at build time (`FIB_STAT_LOCK=spin|bh`, Kconfig
+//! `FIB_STAT_LOCK_SPIN`/`FIB_STAT_LOCK_BH`):
+//!
+//! - spin: the kernel crate's `SpinLock` (`spin_lock()`) on both sides. The process-context side
+//!   holds the lock with softirqs enabled, so a softirq on the same CPU can interrupt it and spin
+//!   on the lock forever: lockdep reports `inconsistent {SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W} usage`.
+//! - bh: [`bh_lock::SpinLockBh`] (`spin_lock_bh()`) on both sides: correct. The notifier side
+//!   uses the same lock operation because the netevent chain is also called from process
+//!   context with softirqs enabled (e.g. `ip neigh replace` -> `__neigh_update()`), where a
+//!   plain `spin_lock()` would be the same bug; in softirq `spin_lock_bh()` is harmless.
+//!
+//! Both modes name the lock class `fib_stat.lock` (one class for all namespaces).
+//!
+//! # Requests and `nl_requests`
+//!
+//! Every message that reaches [`fib_stat_rcv_proc`] counts in `nl_requests`, whatever its type
+//! and whether it succeeds (as `protocol.rs` specifies). `netlink_rcv_skb()` does not pass on
+//! messages without `NLM_F_REQUEST`, control messages (type < `NLMSG_MIN_TYPE`) or truncated
+//! ones, so those are not counted. A GET counts itself before taking its snapshot (the reply
+//! includes it). A successful RESET zeroes every statistic, then counts itself: afterwards
+//! `nl_requests` is 1. A failed request changes nothing but `nl_requests`.
+//!
+//! "Last update" is the time of the last RECORD, neighbour update or redirect; RESET sets it
+//! back to 0 (never).
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use kernel::{c_str, ffi::c_int, prelude::*, static_lock_class};
+
+#[cfg(CONFIG_FIB_STAT_LOCK_BH)]
+mod bh_lock;
+mod clock;
+mod module_param;
+mod netevent;
+mod netlink;
+mod pernet;
+// Shared verbatim with the userspace tool, where its constants are `pub`.
+#[allow(unreachable_pub)]
+mod protocol;
+mod rcu;
+
+use module_param::module_param_int;
+use netevent::{netevent_callback, NetEvent};
+use netlink::{AttrPolicy, ExtAck, NlMsgHdr, Request, SkBuff};
+use pernet::Net;
+
+module! {
+    type: FibStat,
+    name: "fib_stat",
+    author: "fib-stat project",
+    description: "Per-netns FIB statistics over netlink (lockdep spin vs spin_lock_bh demo)",
+    license: "GPL",
+}
+
+module_param_int! {
+    /// Netlink protocol number of the fib_stat kernel sockets.
+    static NL_PROTO: "nl_proto" = protocol::NETLINK_FIB_STAT, perm: 0o444, module: "fib_stat",
+        desc: "netlink protocol number (default 25, NETLINK_FIB_STAT)";
+}
+
+#[cfg(all(CONFIG_FIB_STAT_LOCK_SPIN, CONFIG_FIB_STAT_LOCK_BH))]
+compile_error!("CONFIG_FIB_STAT_LOCK_SPIN and CONFIG_FIB_STAT_LOCK_BH are mutually exclusive");
+#[cfg(not(any(CONFIG_FIB_STAT_LOCK_SPIN, CONFIG_FIB_STAT_LOCK_BH)))]
+compile_error!("set CONFIG_FIB_STAT_LOCK_SPIN or CONFIG_FIB_STAT_LOCK_BH (FIB_STAT_LOCK=spin|bh)");
+
+/// The statistics lock: plain `spin_lock()` (buggy, reproduces the lockdep report).
+#[cfg(CONFIG_FIB_STAT_LOCK_SPIN)]
+type StatsLock<T> = kernel::sync::SpinLock<T>;
+#[cfg(CONFIG_FIB_STAT_LOCK_SPIN)]
+const LOCK_MODE: (u8, &str) = (
+    protocol::LOCK_SPIN,
+    "spin (spin_lock: reproduces the lockdep warning)",
+);
+
+/// The statistics lock: `spin_lock_bh()` (correct).
+#[cfg(CONFIG_FIB_STAT_LOCK_BH)]
+type StatsLock<T> = bh_lock::SpinLockBh<T>;
+#[cfg(CONFIG_FIB_STAT_LOCK_BH)]
+const LOCK_MODE: (u8, &str) = (protocol::LOCK_BH, "bh (spin_lock_bh: correct)");
+
+/// The statistics of one network namespace.
+#[derive(Clone, Copy, Default)]
+struct Stats {
+    nl_requests: u64,
+    gw_records: u64,
+    neigh_updates: u64,
+    redirects: u64,
+    /// Last gateway recorded and its ifindex.
+    last_gateway: Option<(IpAddr, u32)>,
+    /// Last neighbour updated and its ifindex.
+    last_neigh: Option<(IpAddr, u32)>,
+    /// `CLOCK_REALTIME` of the last update in ns, 0 if none.
+    last_update_ns: u64,
+}
+
+/// Per network namespace state.
+#[pin_data]
+struct NetState {
+    /// The namespace's kernel socket. Declared first so that it is released first on netns exit
+    /// (no request can run anymore when the statistics go away).
+    sock: netlink::KernelSocket,
+    #[pin]
+    stats: StatsLock<Stats>,
+}
+
+static NET_STATE: pernet::Subsys<NetState> = pernet::Subsys::new();
+
+impl pernet::NetData for NetState {
+    fn subsys() -> &'static pernet::Subsys<Self> {
+        &NET_STATE
+    }
+
+    fn init(net: &Net) -> impl PinInit<Self, Error> {
+        try_pin_init!(NetState {
+            // One lock class for every namespace: `static_lock_class!()` expands to one static.
+            stats <- StatsLock::new(Stats::default(), c_str!("fib_stat.lock"), static_lock_class!()),
+            // Created last: requests may arrive as soon as the socket exists.
+            sock: netlink::KernelSocket::new(net, NL_PROTO.get(), &THIS_MODULE, nl_gateway_input)?,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process context: netlink requests.
+// ---------------------------------------------------------------------------------------------
+
+/// Input callback of the kernel sockets: runs in the sender's context, softirqs enabled.
+#[no_mangle]
+#[inline(never)]
+extern "C" fn nl_gateway_input(skb: &SkBuff) {
+    netlink::rcv_skb(skb, fib_stat_rcv_proc);
+}
+
+/// Handles one request message (called by `netlink_rcv_skb()`, which acks the result).
+///
+/// This is the frame that takes the statistics lock on the process-context side.
+#[no_mangle]
+#[inline(never)]
+extern "C" fn fib_stat_rcv_proc(skb: &SkBuff, nlh: &NlMsgHdr, extack: &ExtAck) -> c_int {
+    let req = Request::new(skb, nlh, extack);
+    match handle_request(&req) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// A validated request.
+#[derive(Clone, Copy)]
+enum Command {
+    Get,
+    Record {
+        gateway: IpAddr,
+        ifindex: u32,
+        count: u32,
+    },
+    Reset,
+}
+
+/// Attribute policy of RECORD (indexed by attribute type).
+const RECORD_POLICY: [AttrPolicy; protocol::ATTR_REQ_MAX as usize + 1] = {
+    let mut p = [AttrPolicy::Reject; protocol::ATTR_REQ_MAX as usize + 1];
+    p[protocol::ATTR_GATEWAY4 as usize] = AttrPolicy::ExactLen(4);
+    p[protocol::ATTR_GATEWAY6 as usize] = AttrPolicy::ExactLen(16);
+    p[protocol::ATTR_IFINDEX as usize] = AttrPolicy::U32;
+    p[protocol::ATTR_COUNT as usize] = AttrPolicy::U32;
+    p
+};
+
+/// Attribute policy of GET and RESET: no attributes.
+const NO_ATTRS_POLICY: [AttrPolicy; protocol::ATTR_REQ_MAX as usize + 1] =
+    [AttrPolicy::Reject; protocol::ATTR_REQ_MAX as usize + 1];
+
+/// Checks privilege and attributes; sets the extended ack message on error.
+fn parse_command(req: &Request<'_>) -> Result<Command> {
+    match req.msg_type() {
+        protocol::MSG_GET => {
+            req.parse_attrs(&NO_ATTRS_POLICY)?;
+            Ok(Command::Get)
+        }
+        protocol::MSG_RESET => {
+            if !req.net_capable(kernel::bindings::CAP_NET_ADMIN) {
+                req.set_err_msg(c_str!("RESET needs CAP_NET_ADMIN"));
+                return Err(EPERM);
+            }
+            req.parse_attrs(&NO_ATTRS_POLICY)?;
+            Ok(Command::Reset)
+        }
+        protocol::MSG_RECORD => {
+            if !req.net_capable(kernel::bindings::CAP_NET_ADMIN) {
+                req.set_err_msg(c_str!("RECORD needs CAP_NET_ADMIN"));
+                return Err(EPERM);
+            }
+            let attrs = req.parse_attrs(&RECORD_POLICY)?;
+            let gw4 = attrs.get(protocol::ATTR_GATEWAY4);
+            let gw6 = attrs.get(protocol::ATTR_GATEWAY6);
+            let gateway = match (
+                gw4.and_then(|a| a.as_array()),
+                gw6.and_then(|a| a.as_array()),
+            ) {
+                (Some(a), None) => IpAddr::V4(Ipv4Addr::from(a)),
+                (None, Some(a)) => IpAddr::V6(Ipv6Addr::from(a)),
+                (Some(_), Some(_)) => {
+                    if let Some(a) = gw6 {
+                        req.set_err_msg_attr(
+                            &a,
+                            c_str!("GATEWAY4 and GATEWAY6 are mutually exclusive"),
+                        );
+                    }
+                    return Err(EINVAL);
+                }
+                (None, None) => {
+                    req.set_err_msg_missing(
+                        protocol::ATTR_GATEWAY4,
+                        c_str!("RECORD needs GATEWAY4 or GATEWAY6"),
+                    );
+                    return Err(EINVAL);
+                }
+            };
+            let Some(count) = attrs.get(protocol::ATTR_COUNT) else {
+                req.set_err_msg_missing(protocol::ATTR_COUNT, c_str!("RECORD needs COUNT"));
+                return Err(EINVAL);
+            };
+            if !(1..=protocol::MAX_RECORD_COUNT).contains(&count.as_u32()) {
+                req.set_err_msg_attr(&count, c_str!("COUNT must be 1..=1000000"));
+                return Err(EINVAL);
+            }
+            let ifindex = attrs.get(protocol::ATTR_IFINDEX).map_or(0, |a| a.as_u32());
+            Ok(Command::Record {
+                gateway,
+                ifindex,
+                count: count.as_u32(),
+            })
+        }
+        _ => {
+            req.set_err_msg(c_str!("unknown message type"));
+            Err(eopnotsupp())
+        }
+    }
+}
+
+/// `EOPNOTSUPP` (the kernel crate of 6.12 does not declare it).
+fn eopnotsupp() -> Error {
+    Error::from_errno(-(kernel::bindings::EOPNOTSUPP as c_int))
+}
+
+#[inline(always)]
+fn handle_request(req: &Request<'_>) -> Result {
+    let command = parse_command(req);
+    let now = clock::ktime_get_real_ns();
+    // One lock round trip per request: count it, and apply it if valid. Inlined into
+    // `fib_stat_rcv_proc`, which is thus the frame taking the lock.
+    let rcu = rcu::read_lock();
+    let Some(state) = NET_STATE.get(req.net(), &rcu) else {
+        // The namespace's state is being set up or torn down (e.g. during module load).
+        req.set_err_msg(c_str!("fib_stat: network namespace not ready, try again"));
+        return Err(EAGAIN);
+    };
+    let mut stats = state.stats.lock();
+    stats.nl_requests = stats.nl_requests.wrapping_add(1);
+    let snapshot = match command? {
+        Command::Get => Some(*stats),
+        Command::Record {
+            gateway,
+            ifindex,
+            count,
+        } => {
+            stats.gw_records = stats.gw_records.wrapping_add(u64::from(count));
+            stats.last_gateway = Some((gateway, ifindex));
+            stats.last_update_ns = now;
+            None
+        }
+        Command::Reset => {
+            *stats = Stats {
+                nl_requests: 1,
+                ..Stats::default()
+            };
+            None
+        }
+    };
+    drop(stats);
+    drop(rcu);
+    // The reply is built and sent outside the lock and the RCU critical section (it may sleep).
+    match snapshot {
+        Some(stats) => send_stats(req, &stats),
+        None => Ok(()),
+    }
+}
+
+/// Payload size of a MSG_STATS reply (all attributes, the larger address variants).
+const STATS_PAYLOAD: usize = 2 * netlink::nla_total_size(1) // LOCK_MODE, VERSION
+    + netlink::nla_total_size(4) // NETNS_INUM
+    // NL_REQUESTS, GW_RECORDS, NEIGH_UPDATES, REDIRECTS, LAST_UPDATE_NS, each with room for an
+    // ATTR_PAD attribute (only used where 64-bit values need alignment)
+    + 5 * netlink::nla_total_size_64bit(8)
+    + 2 * netlink::nla_total_size(16) // GATEWAY6, LAST_NEIGH6
+    + 2 * netlink::nla_total_size(4); // IFINDEX, LAST_NEIGH_IFINDEX
+
+fn put_addr(reply: &mut netlink::Reply<'_>, v4: u16, v6: u16, addr: &IpAddr) -> Result {
+    match addr {
+        IpAddr::V4(a) => reply.put(v4, &a.octets()),
+        IpAddr::V6(a) => reply.put(v6, &a.octets()),
+    }
+}
+
+/// Sends the GET reply (process context, outside the lock).
+fn send_stats(req: &Request<'_>, stats: &Stats) -> Result {
+    let mut reply = req.reply(protocol::MSG_STATS, STATS_PAYLOAD)?;
+    let pad = protocol::ATTR_PAD;
+    reply.put_u8(protocol::ATTR_LOCK_MODE, LOCK_MODE.0)?;
+    reply.put_u8(protocol::ATTR_VERSION, protocol::FIB_STAT_VERSION)?;
+    reply.put_u32(protocol::ATTR_NETNS_INUM, req.net().inum())?;
+    reply.put_u64(protocol::ATTR_NL_REQUESTS, stats.nl_requests, pad)?;
+    reply.put_u64(protocol::ATTR_GW_RECORDS, stats.gw_records, pad)?;
+    reply.put_u64(protocol::ATTR_NEIGH_UPDATES, stats.neigh_updates, pad)?;
+    reply.put_u64(protocol::ATTR_REDIRECTS, stats.redirects, pad)?;
+    if let Some((gateway, ifindex)) = &stats.last_gateway {
+        put_addr(
+            &mut reply,
+            protocol::ATTR_GATEWAY4,
+            protocol::ATTR_GATEWAY6,
+            gateway,
+        )?;
+        reply.put_u32(protocol::ATTR_IFINDEX, *ifindex)?;
+    }
+    if let Some((neigh, ifindex)) = &stats.last_neigh {
+        put_addr(
+            &mut reply,
+            protocol::ATTR_LAST_NEIGH4,
+            protocol::ATTR_LAST_NEIGH6,
+            neigh,
+        )?;
+        reply.put_u32(protocol::ATTR_LAST_NEIGH_IFINDEX, *ifindex)?;
+    }
+    reply.put_u64(protocol::ATTR_LAST_UPDATE_NS, stats.last_update_ns, pad)?;
+    reply.send()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Softirq context: netevent notifier.
+// ---------------------------------------------------------------------------------------------
+
+netevent_callback! {
+    /// Netevent notifier: neighbour updates (usually softirq: NAPI -> ARP/NDISC) and redirects.
+    ///
+    /// This is the frame that takes the statistics lock on the softirq side.
+    const NET_EVENT_CALLBACK: fn net_event_callback(event) {
+        let now = clock::ktime_get_real_ns();
+        // The notifier chain runs under RCU already; our own read-side section makes the
+        // lifetime of the state explicit.
+        let rcu = rcu::read_lock();
+        match event {
+            NetEvent::NeighUpdate(neigh) => {
+                let dev = neigh.dev();
+                if let Some(state) = NET_STATE.get(dev.net(), &rcu) {
+                    let last = neigh.addr().map(|addr| (addr, dev.ifindex()));
+                    let mut stats = state.stats.lock();
+                    stats.neigh_updates = stats.neigh_updates.wrapping_add(1);
+                    if last.is_some() {
+                        stats.last_neigh = last;
+                    }
+                    stats.last_update_ns = now;
+                }
+            }
+            NetEvent::Redirect(redirect) => {
+                if let Some(state) = redirect.dev().and_then(|dev| NET_STATE.get(dev.net(), &rcu)) {
+                    let mut stats = state.stats.lock();
+                    stats.redirects = stats.redirects.wrapping_add(1);
+                    stats.last_update_ns = now;
+                }
+            }
+            NetEvent::Other => {}
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Module.
+// ---------------------------------------------------------------------------------------------
+
+/// The module: its registrations, dropped in field order on unload.
+///
+/// 1. The netevent notifier is unregistered first; unregistering waits for a grace period, so
+///    no `net_event_callback` runs anymore.
+/// 2. Then the pernet subsystem: for every namespace `pre_exit` hides the state, a grace period
+///    passes, and `exit` releases the kernel socket and drops the statistics.
+///
+/// No request can be in flight: user sockets of our netlink protocol hold a reference to the
+/// module (`netlink_create()`), so the module cannot be unloaded while one is open.
+struct FibStat {
+    _events: netevent::Registration,
+    _pernet: pernet::Registration<NetState>,
+}
+
+impl kernel::Module for FibStat {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let proto = NL_PROTO.get();
+        if !u32::try_from(proto).is_ok_and(|p| p < netlink::MAX_LINKS) {
+            pr_err!(
+                "nl_proto={} is not a netlink protocol number (0..{})\n",
+                proto,
+                netlink::MAX_LINKS
+            );
+            return Err(EINVAL);
+        }
+        // Order: the per-netns state (and sockets) first, then the notifier that looks it up.
+        // If the notifier fails, `pernet` is dropped, i.e. unregistered.
+        let pernet = pernet::Registration::<NetState>::new().inspect_err(|e| {
+            pr_err!(
+                "registering the pernet subsystem (netlink protocol {}) failed: {:?}\n",
+                proto,
+                e
+            )
+        })?;
+        let events = netevent::Registration::new(NET_EVENT_CALLBACK)?;
+        pr_info!(
+            "loaded, lock mode {}, netlink protocol {}\n",
+            LOCK_MODE.1,
+            proto
+        );
+        Ok(FibStat {
+            _events: events,
+            _pernet: pernet,
+        })
+    }
+}
+
+impl Drop for FibStat {
+    fn drop(&mut self) {
+        pr_info!("unloading (lock mode {})\n", LOCK_MODE.1);
+    }
+}
