@@ -438,6 +438,6 @@ impl kernel::Module for FibStat {
 
 impl Drop for FibStat {
     fn drop(&mut self) {
-        pr_info!("unloading (lock mode {})\n", LOCK_MODE.1);
+        pr_info!("unloading\n");
     }
 }

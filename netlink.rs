@@ -109,6 +109,10 @@ pub(crate) type InputFn = extern "C" fn(&SkBuff);
 pub(crate) type RcvMsgFn = extern "C" fn(&SkBuff, &NlMsgHdr, &ExtAck) -> c_int;
 
 /// Calls `cb` for every request message in `skb` and acks them (`netlink_rcv_skb()`).
+///
+/// Always inlined and never a tail call, so that the caller (the [`InputFn`]) keeps its frame
+/// and shows up in stack traces between `netlink_unicast` and `netlink_rcv_skb`.
+#[inline(always)]
 pub(crate) fn rcv_skb(skb: &SkBuff, cb: RcvMsgFn) {
     // SAFETY: `RcvMsgFn` is ABI compatible with the C callback type: references and raw
     // pointers to sized types have the same ABI, and the wrapper types are transparent.
@@ -128,6 +132,9 @@ pub(crate) fn rcv_skb(skb: &SkBuff, cb: RcvMsgFn) {
     // SAFETY: By the type invariant, `skb` is a valid skb received by a kernel socket. The
     // return value is always 0.
     unsafe { bindings::netlink_rcv_skb(skb.as_ptr(), Some(cb)) };
+    // Keep the call above out of tail position: rustc has no `-fno-optimize-sibling-calls`, and
+    // a tail call would drop the caller's frame from every backtrace through it.
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
 }
 
 /// A kernel netlink socket (`netlink_kernel_create()`), released on drop.
