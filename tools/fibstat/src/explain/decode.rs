@@ -234,7 +234,9 @@ fn collect(raw: &RawReport) -> Facts {
             section = Section::Locks(Slot::Unsafe);
             continue;
         }
-        if t.ends_with("state was registered at:") {
+        if t.ends_with("state was registered at:")
+            || (t.starts_with("... which became ") && t.ends_with("-irq-unsafe at:"))
+        {
             section = Section::RegistrationStack;
             continue;
         }
@@ -327,10 +329,17 @@ fn collect(raw: &RawReport) -> Facts {
                     }
                 }
             },
-            Section::RegistrationStack => match parse_frame(t) {
-                Some(fr) => f.registration_stack.push(fr),
-                None => section = Section::None,
-            },
+            Section::RegistrationStack => {
+                // print_bad_irq_dependency() prints `...` before the trace.
+                let t = t.strip_prefix("...").map_or(t, str::trim_start);
+                if t.is_empty() {
+                    continue;
+                }
+                match parse_frame(t) {
+                    Some(fr) => f.registration_stack.push(fr),
+                    None => section = Section::None,
+                }
+            }
             Section::Chain => {
                 if let Some(fr) = parse_frame(t) {
                     if let Some(e) = f.chain.last_mut() {
@@ -525,6 +534,12 @@ fn build(raw: RawReport, mut f: Facts) -> Report {
         }
         Kind::IrqSafeUnsafeOrder => {
             irq = f.irq_word.as_deref().and_then(word_irq_kind);
+            // The `... which became X-irq-unsafe at:` stack took the unsafe
+            // lock with irqs enabled: the process side.
+            if registration_caller.is_some() {
+                process_side = Some("registration".to_owned());
+                process_side_caller = registration_caller.clone();
+            }
         }
         _ => {}
     }

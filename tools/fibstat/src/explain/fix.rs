@@ -164,7 +164,10 @@ fn irq_dependency(r: &Report) -> Option<Fix> {
     let (primitive, unlock) = primitives(fl, irq);
     // When the reported lock is the irq-unsafe one, the current stack is
     // where it is taken with irqs enabled.
+    // For a safe -> unsafe order report, the stack where the lock became
+    // irq-unsafe is the one to change.
     let apply_to = match (&r.lock, &r.irq_unsafe_lock) {
+        _ if r.kind == Kind::IrqSafeUnsafeOrder => r.registration_caller.clone(),
         (Some(l), Some(u)) if l.name == u.name => r.current_caller.clone(),
         _ => None,
     };

@@ -252,7 +252,7 @@ impl Builder {
         } else if !self.kind.has_backtrace() {
             if t.starts_with('#') {
                 self.held_list_seen = true;
-            } else if self.held_list_seen && (t.is_empty() || !t.contains("at:")) {
+            } else if self.held_list_seen {
                 return false;
             }
         }
@@ -274,6 +274,10 @@ const HELD_LIST_FOLLOWERS: &[&str] = &[
     "and the lock comparison",
     "other info that might help",
     "but this task is not holding",
+    "Preemption disabled at",
+    "[<",
+    "CPU:",
+    "Hardware name:",
 ];
 
 /// Lines that start something new and are never a folded continuation.
