@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::frame::is_lock_machinery;
 use super::lockdep::state_meaning;
 use super::model::{Frame, Lock, Output, Report, Task};
 
@@ -113,11 +114,25 @@ fn stack_block(
         let _ = write!(s, "   <- {side}");
     }
     s.push('\n');
-    for f in frames.iter().take(12) {
+    // Start at the caller: the lock/lockdep frames above it are noise here
+    // (they are all in the JSON).
+    let start = frames
+        .iter()
+        .position(|f| !f.unreliable && !is_lock_machinery(&f.function))
+        .unwrap_or(0);
+    if start > 0 {
+        let _ = writeln!(
+            s,
+            "  {:<12}   ({start} frames above: lock machinery, `?` entries)",
+            ""
+        );
+    }
+    let shown = &frames[start..];
+    for f in shown.iter().take(8) {
         let _ = writeln!(s, "  {:<12}   {}", "", frame_text(f));
     }
-    if frames.len() > 12 {
-        let _ = writeln!(s, "  {:<12}   ... {} more frames", "", frames.len() - 12);
+    if shown.len() > 8 {
+        let _ = writeln!(s, "  {:<12}   ... {} more frames", "", shown.len() - 8);
     }
 }
 
