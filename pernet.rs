@@ -21,13 +21,18 @@
 
 use crate::rcu;
 use core::{
-    ffi::{c_int, c_uint},
     marker::PhantomData,
     mem::{align_of, size_of},
     pin::Pin,
     sync::atomic::{AtomicBool, Ordering},
 };
-use kernel::{bindings, error::to_result, prelude::*, types::Opaque};
+use kernel::{
+    bindings,
+    error::to_result,
+    ffi::{c_int, c_uint},
+    prelude::*,
+    types::Opaque,
+};
 
 /// A network namespace (`struct net`).
 ///
