@@ -22,7 +22,11 @@
 //!   context with softirqs enabled (e.g. `ip neigh replace` -> `__neigh_update()`), where a
 //!   plain `spin_lock()` would be the same bug; in softirq `spin_lock_bh()` is harmless.
 //!
-//! Both modes name the lock class `fib_stat.lock` (one class for all namespaces).
+//! Both modes name the lock class `fib_stat.lock` (one class for all namespaces). The lock is
+//! taken in the frames of `fib_stat_rcv_proc` and `net_event_callback` themselves (everything in
+//! between is inlined), through the C helper `rust_helper_spin_lock` (spin) or
+//! `rust_helper_spin_lock_bh` (bh), so lockdep's `at:` names the helper and the next stack frame
+//! is our function.
 //!
 //! # Requests and `nl_requests`
 //!
@@ -31,7 +35,9 @@
 //! messages without `NLM_F_REQUEST`, control messages (type < `NLMSG_MIN_TYPE`) or truncated
 //! ones, so those are not counted. A GET counts itself before taking its snapshot (the reply
 //! includes it). A successful RESET zeroes every statistic, then counts itself: afterwards
-//! `nl_requests` is 1. A failed request changes nothing but `nl_requests`.
+//! `nl_requests` is 1. A failed request changes nothing but `nl_requests`. The only requests
+//! not counted are those answered `EAGAIN` because the namespace's state does not exist (yet):
+//! possible only while the module registers itself at load time.
 //!
 //! "Last update" is the time of the last RECORD, neighbour update or redirect; RESET sets it
 //! back to 0 (never).
