@@ -8,7 +8,7 @@ kconf() {
 	local d=$TEST_TMP/kconfig-$1 conf=$ROOT/build/kernel/scripts/kconfig/conf
 	[ -x "$conf" ] || _fail "no $conf: run 'make kernel'"
 	mkdir -p "$d"
-	cat >"$d/Kconfig" <<-EOF
+	cat >"$d/Kconfig.wrapper" <<-EOF
 	mainmenu "fib_stat Kconfig test"
 	config MODULES
 		bool
@@ -21,7 +21,7 @@ kconf() {
 	source "Kconfig"
 	EOF
 	printf '%b' "$3" >"$d/.config"
-	(cd "$ROOT" && srctree=$ROOT KCONFIG_CONFIG=$d/.config "$conf" --olddefconfig "$d/Kconfig") >"$d/conf.log" 2>&1 ||
+	(cd "$d" && srctree=$ROOT KCONFIG_CONFIG=$d/.config "$conf" --olddefconfig "$d/Kconfig.wrapper") >"$d/conf.log" 2>&1 ||
 		_fail "conf rejected the Kconfig: $(cat "$d/conf.log")"
 	[ -s "$d/conf.log" ] && grep -iE 'warning|error' "$d/conf.log" && _fail "conf warned: $(cat "$d/conf.log")"
 	return 0
