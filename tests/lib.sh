@@ -41,6 +41,7 @@ command_output() { sed '/^----- guest kernel log -----$/,$d' "$1"; }
 # check_clean_log WHAT FILE: no WARNING, BUG, lockdep or Oops in the guest log
 check_clean_log() {
 	kernel_log "$2" >"$2.klog"
-	check_no_grep "$1: kernel log" 'WARNING|BUG|Oops|lockdep|inconsistent lock state|circular locking|possible recursive|Call Trace' "$2.klog"
+	# Banners of lockdep, WARN(), BUG() and oops reports, and any stack dump.
+	check_no_grep "$1: kernel log" 'WARNING:|BUG:|Oops|cut here|INFO: |inconsistent lock state|circular locking|possible recursive|lock inversion|Call Trace' "$2.klog"
 	check_grep "$1: debug_locks" '^guest debug_locks: +1$' "$2"
 }

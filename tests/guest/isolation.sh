@@ -4,7 +4,7 @@
 . tests/guest/common.sh
 addr1=$1 addr2=$2
 fibstat record -n ns1 --gateway "$addr2" --count 3 || fail "record in ns1"
-$IP netns exec ns2 $ARPING -c 3 -i 0.2 -w 5 -I fs0 "$addr1" | grep -q '^Received 3 response' || fail "arping ns2 -> ns1"
+$IP netns exec ns2 $ARPING -c 3 -w 6 -I fs0 "$addr1" | grep -q '^Received 3 response' || fail "arping ns2 -> ns1"
 ok "3 ARP replies from ns1"
 expect_stat ns1 gateway_records 3
 expect_stat_gt ns1 neigh_updates 0
