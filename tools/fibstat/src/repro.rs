@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::client::render::StatsJson as Stats;
 use crate::explain::model::Frame;
 use crate::explain::{self, Kind, Report};
 
@@ -79,15 +80,6 @@ pub struct Check {
     pub name: String,
     pub ok: bool,
     pub detail: String,
-}
-
-/// The statistics `fibstat show -j` printed at the end of the run.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
-pub struct Stats {
-    pub lock_mode: String,
-    pub gateway_records: u64,
-    pub neigh_updates: u64,
-    pub nl_requests: u64,
 }
 
 /// The verdict on one run.
@@ -470,4 +462,118 @@ pub fn write(v: &Verdict, dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join("report.txt"), render_text(v))?;
     let json = serde_json::to_string_pretty(v).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("report.json"), json + "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPLAT: &str = include_str!("../tests/fixtures/project-spin-netlink-then-arp.txt");
+
+    fn log(mode: &str, kernel_log: &str, debug_locks: u32, gateway_records: u64) -> String {
+        format!(
+            "Sent 2 probes (1 broadcast(s))\n=== fibstat show\n{{\n  \"lock_mode\": \"{mode}\",\n  \
+             \"version\": 1,\n  \"netns_inum\": 4026532121,\n  \"nl_requests\": 6,\n  \
+             \"gateway_records\": {gateway_records},\n  \"neigh_updates\": 1,\n  \"redirects\": 0,\n  \
+             \"last_gateway\": \"192.0.2.2\",\n  \"last_gateway_ifindex\": 0,\n  \
+             \"last_neigh\": \"192.0.2.2\",\n  \"last_neigh_ifindex\": 3,\n  \
+             \"last_update_ns\": 1\n}}\n=== end\n----- guest kernel log -----\n{kernel_log}\
+             ----- end of guest kernel log -----\nguest debug_locks:     {debug_locks}\n"
+        )
+    }
+
+    fn spec(mode: &str) -> RunSpec {
+        RunSpec::parse(&format!(
+            "{mode}:netlink-then-arp:vmxnet3:netlink-first:0:/dev/null"
+        ))
+        .unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    fn failed(v: &RunVerdict) -> Vec<&str> {
+        v.checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn spin_splat_passes() {
+        let v = judge(
+            &spec("spin"),
+            &log("spin", SPLAT, 0, 35),
+            &Expect::default(),
+        );
+        assert_eq!(failed(&v), Vec::<&str>::new());
+        assert!(v.passed);
+        assert_eq!(
+            v.transition.as_deref(),
+            Some("{SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W}")
+        );
+        assert_eq!(v.process_side_caller.as_deref(), Some("fib_stat_rcv_proc"));
+        assert_eq!(v.irq_side_caller.as_deref(), Some("net_event_callback"));
+    }
+
+    #[test]
+    fn clean_bh_run_passes() {
+        let v = judge(
+            &spec("bh"),
+            &log("bh", "[ 1.0] fib_stat: loaded\n", 1, 35),
+            &Expect::default(),
+        );
+        assert_eq!(failed(&v), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn broken_expectations_fail() {
+        let wrong_class = Expect {
+            lock_class: "other.lock".into(),
+        };
+        let v = judge(&spec("spin"), &log("spin", SPLAT, 0, 35), &wrong_class);
+        assert_eq!(failed(&v), vec!["lock class"]);
+        // The splat in a bh run, or a spin run without one, fails.
+        let v = judge(&spec("bh"), &log("bh", SPLAT, 0, 35), &Expect::default());
+        assert_eq!(
+            failed(&v),
+            vec!["no lockdep report", "no WARNING or BUG", "lockdep still on"]
+        );
+        let v = judge(&spec("spin"), &log("spin", "", 1, 35), &Expect::default());
+        assert_eq!(failed(&v), vec!["WARNING: inconsistent lock state"]);
+        // The wrong direction for the scenario, and a lost RECORD.
+        let arp_first = RunSpec {
+            order: "arp-first".into(),
+            ..spec("spin")
+        };
+        let v = judge(&arp_first, &log("spin", SPLAT, 0, 35), &Expect::default());
+        assert_eq!(failed(&v), vec!["usage transition"]);
+        let v = judge(
+            &spec("spin"),
+            &log("spin", SPLAT, 0, 28),
+            &Expect::default(),
+        );
+        assert_eq!(failed(&v), vec!["process-context path ran"]);
+        // No statistics at all, or a guest that did not finish.
+        let v = judge(
+            &spec("bh"),
+            "----- guest kernel log -----\n",
+            &Expect::default(),
+        );
+        assert!(failed(&v).contains(&"statistics read back"));
+        let status = RunSpec {
+            vm_status: 124,
+            ..spec("bh")
+        };
+        let v = judge(&status, &log("bh", "", 1, 35), &Expect::default());
+        assert_eq!(failed(&v), vec!["guest ran the scenario"]);
+    }
+
+    #[test]
+    fn run_specs() {
+        assert!(RunSpec::parse("spin:a:b:netlink-first:0:/x:y")
+            .is_ok_and(|s| s.log == Path::new("/x:y")));
+        assert!(RunSpec::parse("rw:a:b:netlink-first:0:/x").is_err());
+        assert!(RunSpec::parse("spin:a:b:sideways:0:/x").is_err());
+        assert!(RunSpec::parse("spin:a:b:arp-first:zero:/x").is_err());
+        assert!(RunSpec::parse("spin:a").is_err());
+    }
 }

@@ -629,3 +629,150 @@ fn no_report_in_ordinary_log() {
     );
     assert!(out.reports.is_empty());
 }
+
+/// The project's own `make repro` captures (6.12, Rust module, QEMU guest):
+/// `project-spin-*.txt`, cut from `build/repro/spin-*.log`.
+fn project_spin(name: &str, e: &Expect, irq_path: &[&str]) -> Report {
+    let r = only(name);
+    check_inconsistent(&r, e);
+    assert_eq!(
+        r.lock.as_ref().map(|l| l.name.as_str()),
+        Some("fib_stat.lock")
+    );
+    assert_eq!(
+        r.acquired_at.as_ref().map(|f| f.function.as_str()),
+        Some("rust_helper_spin_lock")
+    );
+    let (proc_stack, irq_stack) = if e.process_side == "registration" {
+        (&r.registration_stack, &r.current_stack)
+    } else {
+        (&r.current_stack, &r.registration_stack)
+    };
+    let reliable = |frames: &[Frame]| -> Vec<String> {
+        frames
+            .iter()
+            .filter(|f| !f.unreliable)
+            .map(|f| f.function.clone())
+            .collect()
+    };
+    let proc_fns = reliable(proc_stack);
+    let pos = |fns: &[String], name: &str| fns.iter().position(|f| f == name);
+    // Process side: the lock is taken in fib_stat_rcv_proc, called back by
+    // netlink_rcv_skb from nl_gateway_input, under netlink_unicast.
+    let chain = [
+        "fib_stat_rcv_proc",
+        "netlink_rcv_skb",
+        "nl_gateway_input",
+        "netlink_unicast",
+    ];
+    let at: Vec<Option<usize>> = chain.iter().map(|n| pos(&proc_fns, n)).collect();
+    assert!(at.iter().all(Option::is_some), "{name}: {proc_fns:?}");
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{name}: {proc_fns:?}");
+    assert_eq!(
+        proc_stack
+            .iter()
+            .find(|f| f.function == "fib_stat_rcv_proc")
+            .and_then(|f| f.module.as_deref()),
+        Some("fib_stat")
+    );
+    // Softirq side: net_event_callback under the netevent chain, the
+    // neighbour code, arp_rcv and the given receive path, in this order.
+    let irq_fns = reliable(irq_stack);
+    let mut last = None;
+    for n in [
+        "net_event_callback",
+        "call_netevent_notifiers",
+        "__neigh_update",
+        "neigh_event_ns",
+        "arp_rcv",
+    ]
+    .iter()
+    .chain(irq_path)
+    {
+        let p = pos(&irq_fns, n);
+        assert!(
+            p.is_some() && p > last,
+            "{name}: {n} out of order in {irq_fns:?}"
+        );
+        last = p;
+    }
+    r
+}
+
+#[test]
+fn project_spin_netlink_then_arp_vmxnet3() {
+    project_spin(
+        "project-spin-netlink-then-arp.txt",
+        &Expect {
+            title: "inconsistent lock state in net_event_callback",
+            from: "SOFTIRQ-ON-W",
+            to: "IN-SOFTIRQ-W",
+            lock: "fib_stat.lock",
+            address: Some("ffff888003dd7da8"),
+            usage: "{+.?.}",
+            wait: Some("{2:2}"),
+            comm: "arping",
+            pid: 67,
+            flags: "HC0[0]:SC1[1]:HE1:SE0",
+            registration_caller: "fib_stat_rcv_proc",
+            current_caller: "net_event_callback",
+            process_side: "registration",
+            irq_kind: "softirq",
+            primitive: "spin_lock_bh",
+        },
+        &["vmxnet3_poll_rx_only", "__napi_poll", "net_rx_action"],
+    );
+}
+
+#[test]
+fn project_spin_arp_then_netlink_reverse_transition() {
+    let r = project_spin(
+        "project-spin-arp-then-netlink.txt",
+        &Expect {
+            title: "inconsistent lock state in fib_stat_rcv_proc",
+            from: "IN-SOFTIRQ-W",
+            to: "SOFTIRQ-ON-W",
+            lock: "fib_stat.lock",
+            address: Some("ffff888003d9fda8"),
+            usage: "{+.?.}",
+            wait: Some("{2:2}"),
+            comm: "fibstat",
+            pid: 64,
+            flags: "HC0[0]:SC0[0]:HE1:SE1",
+            registration_caller: "net_event_callback",
+            current_caller: "fib_stat_rcv_proc",
+            process_side: "current",
+            irq_kind: "softirq",
+            primitive: "spin_lock_bh",
+        },
+        &["vmxnet3_poll_rx_only", "__napi_poll", "net_rx_action"],
+    );
+    let task = r.task.as_ref().unwrap_or_else(|| unreachable!());
+    assert_eq!(task.softirq_context, Some(0));
+    assert_eq!(task.softirqs_enabled, Some(true));
+}
+
+#[test]
+fn project_spin_veth_backlog() {
+    project_spin(
+        "project-spin-netlink-then-arp-veth.txt",
+        &Expect {
+            title: "inconsistent lock state in net_event_callback",
+            from: "SOFTIRQ-ON-W",
+            to: "IN-SOFTIRQ-W",
+            lock: "fib_stat.lock",
+            address: Some("ffff888003761da8"),
+            usage: "{+.?.}",
+            wait: Some("{2:2}"),
+            comm: "arping",
+            pid: 63,
+            flags: "HC0[0]:SC1[1]:HE1:SE0",
+            registration_caller: "fib_stat_rcv_proc",
+            current_caller: "net_event_callback",
+            process_side: "registration",
+            irq_kind: "softirq",
+            primitive: "spin_lock_bh",
+        },
+        &["process_backlog", "__napi_poll", "net_rx_action"],
+    );
+}

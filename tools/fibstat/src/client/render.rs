@@ -2,13 +2,14 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::msg::{Located, Stats};
 
 /// The JSON form of [`Stats`] (`fibstat show --json`). The keys are an
-/// interface: tests and scripts parse them; see README.md.
-#[derive(Debug, Serialize, PartialEq, Eq)]
+/// interface: tests and scripts parse them (and so does the `make repro`
+/// verdict, which reads this struct back); see README.md.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StatsJson {
     pub lock_mode: String,
     pub version: u8,
