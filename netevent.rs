@@ -272,10 +272,10 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        // SAFETY: `nb` was registered in `new`. `unregister_netevent_notifier()` removes it
-        // and waits for an RCU grace period (`atomic_notifier_chain_unregister()`), after which
-        // no CPU runs the callback anymore; only then is `nb` freed. Unregistering a registered
-        // block cannot fail.
+        // `unregister_netevent_notifier()` removes the block and waits for an RCU grace period
+        // (`atomic_notifier_chain_unregister()`), after which no CPU runs the callback anymore.
+        // SAFETY: `nb` was registered in `new` and is freed only after this returns (see
+        // above). Unregistering a registered block cannot fail.
         unsafe { bindings::unregister_netevent_notifier(self.nb.get()) };
     }
 }

@@ -114,11 +114,11 @@ pub(crate) type RcvMsgFn = extern "C" fn(&SkBuff, &NlMsgHdr, &ExtAck) -> c_int;
 /// and shows up in stack traces between `netlink_unicast` and `netlink_rcv_skb`.
 #[inline(always)]
 pub(crate) fn rcv_skb(skb: &SkBuff, cb: RcvMsgFn) {
-    // SAFETY: `RcvMsgFn` is ABI compatible with the C callback type: references and raw
-    // pointers to sized types have the same ABI, and the wrapper types are transparent.
-    // `netlink_rcv_skb()` calls it with a valid skb (ours), a header whose `nlmsg_len` it
+    // `netlink_rcv_skb()` calls `cb` with a valid skb (ours), a header whose `nlmsg_len` it
     // checked against `skb->len` (at least `NLMSG_HDRLEN`), and an extack on its stack, which
     // is what the invariants of `SkBuff`, `NlMsgHdr` and `ExtAck` require.
+    // SAFETY: `RcvMsgFn` is ABI compatible with the C callback type: references and raw
+    // pointers to sized types have the same ABI, and the wrapper types are transparent.
     let cb = unsafe {
         core::mem::transmute::<
             RcvMsgFn,

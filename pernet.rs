@@ -159,19 +159,19 @@ impl<T: NetData> Subsys<T> {
         if slot.is_null() {
             return None;
         }
-        // SAFETY: A non-null `net_generic()` slot of our id is a zeroed allocation of
-        // `size_of::<Slot<T>>()` bytes, suitably aligned (`ALIGN_OK`), that stays allocated at
-        // least until the end of the RCU read-side critical section `rcu`: it is freed only
-        // after our `exit`, which runs after a grace period that follows `pre_exit`. `live` is
-        // an atomic, valid when zeroed.
+        // A non-null `net_generic()` slot of our id is a zeroed allocation of
+        // `size_of::<Slot<T>>()` bytes, suitably aligned (`ALIGN_OK`). It is freed only after
+        // our `exit`, which runs after a grace period that follows `pre_exit`.
+        // SAFETY: So the slot stays allocated at least until the end of the RCU read-side
+        // critical section `rcu`; `live` is an atomic, valid when zeroed.
         let slot = unsafe { &*slot };
         if !slot.live.load(Ordering::Acquire) {
             return None;
         }
+        // `data` is dropped only in `exit_callback`, after `pre_exit` cleared `live` and a grace
+        // period elapsed, i.e. after the critical section `rcu`; the slot is never reallocated.
         // SAFETY: `live` is set, so `data` was initialised by `init_callback` (acquire ordering
-        // pairs with its release store). It is dropped only in `exit_callback`, after `pre_exit`
-        // cleared `live` and a grace period elapsed, i.e. after the critical section `rcu`. It
-        // is never moved: the slot is not reallocated while the namespace lives.
+        // pairs with its release store), stays valid during `rcu` and is never moved (above).
         Some(unsafe { Pin::new_unchecked(&slot.data) })
     }
 
