@@ -45,6 +45,18 @@ test_hung_guest_is_killed_at_timeout() {
 	check_le "seconds until killed" 20 "$secs"
 }
 
+test_guest_panic_is_reported() {
+	# No init: the guest kernel panics at boot ("No working init found").
+	local o=$TEST_TMP/panic.out start secs
+	start=$(date +%s)
+	FIB_STAT_VM_APPEND="rdinit=/nonexistent init=/nonexistent" vm "$o" --timeout 60 -- true
+	secs=$(($(date +%s) - start))
+	check_eq "vm-run status for a panicked guest" 125 "$vm_rc"
+	check_grep "reported" 'guest kernel panicked' "$o"
+	check_grep "kernel log shows the panic" 'Kernel panic - not syncing' "$o"
+	check_le "seconds until reported" 20 "$secs"
+}
+
 test_share_and_log() {
 	local d=$TEST_TMP/share o=$TEST_TMP/share.out
 	mkdir -p "$d"
