@@ -31,3 +31,4 @@ test_unprivileged_gets_eperm() { guest privilege bh none privilege.sh; }
 test_malformed_requests() { guest malformed bh none malformed.sh; }
 test_netns_created_and_destroyed_while_loaded() { guest netns-lifecycle bh none netns-lifecycle.sh; }
 test_rmmod_under_traffic() { guest rmmod-traffic bh vmxnet3 rmmod-traffic.sh 192.0.2.1 192.0.2.2; }
+test_netevent_redirect() { guest redirect bh vmxnet3 redirect.sh; }
