@@ -28,6 +28,7 @@ test_roundtrip_exact_values() { guest roundtrip bh none roundtrip.sh; }
 test_netns_isolation_vmxnet3() { guest isolation-vmxnet3 bh vmxnet3 isolation.sh 192.0.2.1 192.0.2.2; }
 test_netns_isolation_veth() { guest isolation-veth bh veth isolation.sh 198.51.100.1 198.51.100.2; }
 test_unprivileged_gets_eperm() { guest privilege bh none privilege.sh; }
+test_cap_net_admin_of_the_netns_owner() { guest userns bh none userns.sh; }
 test_malformed_requests() { guest malformed bh none malformed.sh; }
 test_netns_created_and_destroyed_while_loaded() { guest netns-lifecycle bh none netns-lifecycle.sh; }
 test_rmmod_under_traffic() { guest rmmod-traffic bh vmxnet3 rmmod-traffic.sh 192.0.2.1 192.0.2.2; }
