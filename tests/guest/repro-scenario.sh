@@ -14,7 +14,7 @@ netlink() {
 		i=$((i + 1))
 	done
 }
-arp() { $IP netns exec ns2 $ARPING -c 2 -w 5 -I fs0 "$addr1" | grep -E '^(Sent|Received)'; }
+arp() { $IP netns exec ns2 $ARPING -c 1 -w 5 -I fs0 "$addr1" | grep -E '^(Sent|Received)'; }
 case "$order" in
 netlink-first) netlink && arp ;;
 arp-first) arp && netlink ;;
