@@ -11,6 +11,10 @@ guest() {
 	local o=$TEST_TMP/$name.out
 	vm "$o" --lock "$lock" --topology "$topo" --timeout 180 -- sh "tests/guest/$script" "$@"
 	command_output "$o" | grep -E '^(ok|FAIL|PASS)' | sed 's/^/    /' || true
+	if [ "$vm_rc" != 0 ]; then
+		echo "    --- end of $o:" >&2
+		tail -n 30 "$o" >&2
+	fi
 	check_eq "$name: guest status" 0 "$vm_rc"
 	check_grep "$name: guest script finished" "^PASS " "$o"
 	check_clean_log "$name" "$o"

@@ -5,8 +5,10 @@ fibstat record -n t1 --gateway 192.0.2.9 --count 2 || fail "record"
 before=$(snapshot t1)
 raw() { fibstat raw -n t1 "$@"; }
 # case | fibstat raw exit status (0: answered, 3: no answer) | expected answer (regex) | arguments
+cases=0
 while IFS='|' read -r what status want args; do
 	[ -n "$what" ] || continue
+	cases=$((cases + 1))
 	# shellcheck disable=SC2086
 	expect_output "$what" "$status" "$want" -- raw $args
 done <<'CASES'
@@ -27,6 +29,7 @@ truncated attribute header|0|^errno=EINVAL \(22\) msg="bytes leftover after pars
 unknown message type (0x20)|0|^errno=EOPNOTSUPP \(95\) msg="unknown message type"|--type 0x20
 reply type sent as a request (STATS)|0|^errno=EOPNOTSUPP \(95\) msg="unknown message type"|--type STATS
 CASES
+[ "$cases" = 16 ] || fail "ran $cases malformed cases, expected 16"
 [ "$(snapshot t1)" = "$before" ] || fail "statistics changed by malformed requests"
 ok "statistics unchanged"
 expect_output "a good RECORD still works" 0 '^ack$' -- raw --type RECORD --attr GATEWAY4:ip:192.0.2.1 --attr COUNT:u32:5

@@ -23,3 +23,5 @@ esac
 echo "=== fibstat show"
 fibstat show -n ns1 -j
 echo "=== end"
+# What lockdep recorded for the lock class over the whole run.
+echo "lockdep class: $(grep ' fib_stat\.lock$' /proc/lockdep)"

@@ -103,6 +103,8 @@ pub struct RunVerdict {
     /// `WARNING:` and `BUG:` lines of the kernel log.
     pub warnings: Vec<String>,
     pub debug_locks: Option<u32>,
+    /// The class's usage string in /proc/lockdep after the run (e.g. `+.-.`).
+    pub lockdep_usage: Option<String>,
     pub stats: Option<Stats>,
     pub checks: Vec<Check>,
     pub passed: bool,
@@ -123,7 +125,29 @@ pub struct Verdict {
 struct Sections<'a> {
     kernel_log: &'a str,
     stats_json: Option<&'a str>,
+    /// The class's line of /proc/lockdep, printed by the scenario.
+    lockdep_class: Option<&'a str>,
     debug_locks: Option<u32>,
+}
+
+/// Kernel log lines that mean trouble (as in tests/lib.sh's check_clean_log).
+const TROUBLE: [&str; 6] = [
+    "WARNING:",
+    "BUG:",
+    "Oops",
+    "cut here",
+    "INFO: ",
+    "Call Trace",
+];
+
+/// The usage string of `class` in a /proc/lockdep line
+/// (`(ptr) FD:    1 BD:    1 +.-.: fib_stat.lock`).
+fn class_usage(line: &str, class: &str) -> Option<String> {
+    let (head, name) = line.rsplit_once(": ")?;
+    if name.trim() != class {
+        return None;
+    }
+    head.split_whitespace().last().map(str::to_owned)
 }
 
 fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
@@ -141,6 +165,7 @@ fn sections(text: &str) -> Sections<'_> {
         )
         .unwrap_or(""),
         stats_json: between(text, "=== fibstat show\n", "=== end"),
+        lockdep_class: text.lines().find_map(|l| l.strip_prefix("lockdep class: ")),
         debug_locks: text
             .lines()
             .find_map(|l| l.strip_prefix("guest debug_locks:"))
@@ -157,10 +182,6 @@ fn sides(r: &Report) -> (&[Frame], &[Frame]) {
     } else {
         (&r.current_stack, &r.registration_stack)
     }
-}
-
-fn has_frame(stack: &[Frame], pred: impl Fn(&str) -> bool) -> bool {
-    stack.iter().any(|f| !f.unreliable && pred(&f.function))
 }
 
 fn position(stack: &[Frame], name: &str) -> Option<usize> {
@@ -188,9 +209,12 @@ pub fn judge(spec: &RunSpec, log_text: &str, expect: &Expect) -> RunVerdict {
     let warnings: Vec<String> = sec
         .kernel_log
         .lines()
-        .filter(|l| l.contains("WARNING:") || l.contains("BUG:"))
+        .filter(|l| TROUBLE.iter().any(|t| l.contains(t)))
         .map(|l| l.trim().to_owned())
         .collect();
+    let usage = sec
+        .lockdep_class
+        .and_then(|l| class_usage(l, &expect.lock_class));
     let stats: Option<Stats> = sec.stats_json.and_then(|j| serde_json::from_str(j).ok());
     let report = reports.first().cloned();
     let mut c = Checker(Vec::new());
@@ -199,6 +223,29 @@ pub fn judge(spec: &RunSpec, log_text: &str, expect: &Expect) -> RunVerdict {
         "guest ran the scenario",
         spec.vm_status == 0,
         format!("vm-run exit status {}", spec.vm_status),
+    );
+    let loaded = format!("fib_stat: loaded, lock mode {} ", spec.mode);
+    c.check(
+        "module loaded in this lock mode",
+        sec.kernel_log.contains(&loaded),
+        if sec.kernel_log.contains(&loaded) {
+            loaded.trim_end().to_owned()
+        } else {
+            format!("no '{}' in the kernel log", loaded.trim_end())
+        },
+    );
+    // What lockdep recorded for the class over the whole run (/proc/lockdep):
+    // spin `+.?.` (softirq write both in softirq and with softirqs enabled),
+    // bh `+.-.` (in softirq, never with softirqs enabled): proof that lockdep
+    // watched both paths take the lock, and how.
+    let want_usage = if spec.mode == "spin" { "+.?." } else { "+.-." };
+    c.check(
+        "lockdep usage of the class",
+        usage.as_deref() == Some(want_usage),
+        format!(
+            "{} (expected {want_usage})",
+            usage.as_deref().unwrap_or("class not in /proc/lockdep")
+        ),
     );
     match &stats {
         Some(s) => {
@@ -230,6 +277,22 @@ pub fn judge(spec: &RunSpec, log_text: &str, expect: &Expect) -> RunVerdict {
 
     if spec.mode == "spin" {
         judge_spin(spec, &mut c, report.as_ref(), reports.len(), expect);
+        // Nothing but the one report: its banner and its stack dump.
+        let other: Vec<&String> = warnings
+            .iter()
+            .filter(|l| {
+                !l.ends_with("WARNING: inconsistent lock state") && !l.ends_with("Call Trace:")
+            })
+            .collect();
+        let dumps = warnings.len() - other.len();
+        c.check(
+            "nothing else went wrong",
+            other.is_empty() && dumps == 2,
+            match other.first() {
+                Some(l) => format!("also: {l}"),
+                None => format!("{dumps} report lines (banner, Call Trace)"),
+            },
+        );
     } else {
         c.check(
             "no lockdep report",
@@ -240,7 +303,7 @@ pub fn judge(spec: &RunSpec, log_text: &str, expect: &Expect) -> RunVerdict {
             },
         );
         c.check(
-            "no WARNING or BUG",
+            "no WARNING, BUG, Oops or stack dump",
             warnings.is_empty(),
             warnings.first().cloned().unwrap_or_else(|| "none".into()),
         );
@@ -273,6 +336,7 @@ pub fn judge(spec: &RunSpec, log_text: &str, expect: &Expect) -> RunVerdict {
         irq_side_caller: report.as_ref().and_then(|r| r.irq_side_caller.clone()),
         warnings,
         debug_locks: sec.debug_locks,
+        lockdep_usage: usage,
         stats,
         checks: c.0,
         passed,
@@ -359,14 +423,20 @@ fn judge_spin(spec: &RunSpec, c: &mut Checker, report: Option<&Report>, n: usize
         },
     );
     if spec.topology == "vmxnet3" {
-        let poll = has_frame(irq_stack, |f| f.starts_with("vmxnet3_poll"));
+        let arp = position(irq_stack, "arp_rcv");
+        let poll = irq_stack.iter().enumerate().any(|(i, f)| {
+            !f.unreliable
+                && f.function.starts_with("vmxnet3_poll")
+                && Some(i) > arp
+                && arp.is_some()
+        });
         c.check(
             "softirq side: under the vmxnet3 NAPI poll",
             poll,
             if poll {
-                "vmxnet3_poll* in the stack"
+                "vmxnet3_poll* below arp_rcv"
             } else {
-                "no vmxnet3_poll* frame"
+                "no vmxnet3_poll* frame below arp_rcv"
             },
         );
     }
@@ -425,8 +495,9 @@ pub fn render_text(v: &Verdict) -> String {
         }
         let _ = writeln!(
             o,
-            "     debug_locks  {}   stats: {}",
+            "     debug_locks  {}   lockdep usage {}   stats: {}",
             r.debug_locks.map_or("-".into(), |d| d.to_string()),
+            or_dash(&r.lockdep_usage),
             r.stats.as_ref().map_or("-".into(), |s| format!(
                 "gateway_records {}, neigh_updates {}, lock_mode {}",
                 s.gateway_records, s.neigh_updates, s.lock_mode
@@ -469,17 +540,53 @@ mod tests {
     use super::*;
 
     const SPLAT: &str = include_str!("../tests/fixtures/project-spin-netlink-then-arp.txt");
+    const BH_LOADED: &str =
+        "[    1.9] fib_stat: loaded, lock mode bh (spin_lock_bh: correct), netlink protocol 25\n";
 
-    fn log(mode: &str, kernel_log: &str, debug_locks: u32, gateway_records: u64) -> String {
-        format!(
-            "Sent 2 probes (1 broadcast(s))\n=== fibstat show\n{{\n  \"lock_mode\": \"{mode}\",\n  \
-             \"version\": 1,\n  \"netns_inum\": 4026532121,\n  \"nl_requests\": 6,\n  \
-             \"gateway_records\": {gateway_records},\n  \"neigh_updates\": 1,\n  \"redirects\": 0,\n  \
-             \"last_gateway\": \"192.0.2.2\",\n  \"last_gateway_ifindex\": 0,\n  \
-             \"last_neigh\": \"192.0.2.2\",\n  \"last_neigh_ifindex\": 3,\n  \
-             \"last_update_ns\": 1\n}}\n=== end\n----- guest kernel log -----\n{kernel_log}\
-             ----- end of guest kernel log -----\nguest debug_locks:     {debug_locks}\n"
-        )
+    /// A vm-run log: the scenario's output, then the kernel log.
+    struct Log<'a> {
+        mode: &'a str,
+        kernel_log: &'a str,
+        debug_locks: u32,
+        gateway_records: u64,
+        usage: &'a str,
+    }
+
+    impl Log<'_> {
+        fn spin() -> Self {
+            Log {
+                mode: "spin",
+                kernel_log: SPLAT,
+                debug_locks: 0,
+                gateway_records: 35,
+                usage: "+.?.",
+            }
+        }
+
+        fn bh() -> Self {
+            Log {
+                mode: "bh",
+                kernel_log: BH_LOADED,
+                debug_locks: 1,
+                gateway_records: 35,
+                usage: "+.-.",
+            }
+        }
+
+        fn text(&self) -> String {
+            format!(
+                "Sent 1 probes (1 broadcast(s))\n=== fibstat show\n{{\n  \"lock_mode\": \"{}\",\n  \
+                 \"version\": 1,\n  \"netns_inum\": 4026532121,\n  \"nl_requests\": 6,\n  \
+                 \"gateway_records\": {},\n  \"neigh_updates\": 1,\n  \"redirects\": 0,\n  \
+                 \"last_gateway\": \"192.0.2.2\",\n  \"last_gateway_ifindex\": 0,\n  \
+                 \"last_neigh\": \"192.0.2.2\",\n  \"last_neigh_ifindex\": 3,\n  \
+                 \"last_update_ns\": 1\n}}\n=== end\n\
+                 lockdep class: (____ptrval____) FD:    1 BD:    1 {}: fib_stat.lock\n\
+                 ----- guest kernel log -----\n{}\
+                 ----- end of guest kernel log -----\nguest debug_locks:     {}\n",
+                self.mode, self.gateway_records, self.usage, self.kernel_log, self.debug_locks
+            )
+        }
     }
 
     fn spec(mode: &str) -> RunSpec {
@@ -489,22 +596,19 @@ mod tests {
         .unwrap_or_else(|e| unreachable!("{e}"))
     }
 
-    fn failed(v: &RunVerdict) -> Vec<&str> {
-        v.checks
-            .iter()
+    fn failed(spec: &RunSpec, log: &Log<'_>, expect: &Expect) -> Vec<String> {
+        judge(spec, &log.text(), expect)
+            .checks
+            .into_iter()
             .filter(|c| !c.ok)
-            .map(|c| c.name.as_str())
+            .map(|c| c.name)
             .collect()
     }
 
     #[test]
     fn spin_splat_passes() {
-        let v = judge(
-            &spec("spin"),
-            &log("spin", SPLAT, 0, 35),
-            &Expect::default(),
-        );
-        assert_eq!(failed(&v), Vec::<&str>::new());
+        let v = judge(&spec("spin"), &Log::spin().text(), &Expect::default());
+        assert!(v.checks.iter().all(|c| c.ok), "{:#?}", v.checks);
         assert!(v.passed);
         assert_eq!(
             v.transition.as_deref(),
@@ -516,55 +620,100 @@ mod tests {
 
     #[test]
     fn clean_bh_run_passes() {
-        let v = judge(
-            &spec("bh"),
-            &log("bh", "[ 1.0] fib_stat: loaded\n", 1, 35),
-            &Expect::default(),
+        assert_eq!(
+            failed(&spec("bh"), &Log::bh(), &Expect::default()),
+            Vec::<String>::new()
         );
-        assert_eq!(failed(&v), Vec::<&str>::new());
     }
 
     #[test]
     fn broken_expectations_fail() {
+        let d = Expect::default();
         let wrong_class = Expect {
             lock_class: "other.lock".into(),
         };
-        let v = judge(&spec("spin"), &log("spin", SPLAT, 0, 35), &wrong_class);
-        assert_eq!(failed(&v), vec!["lock class"]);
-        // The splat in a bh run, or a spin run without one, fails.
-        let v = judge(&spec("bh"), &log("bh", SPLAT, 0, 35), &Expect::default());
         assert_eq!(
-            failed(&v),
-            vec!["no lockdep report", "no WARNING or BUG", "lockdep still on"]
+            failed(&spec("spin"), &Log::spin(), &wrong_class),
+            ["lockdep usage of the class", "lock class"]
         );
-        let v = judge(&spec("spin"), &log("spin", "", 1, 35), &Expect::default());
-        assert_eq!(failed(&v), vec!["WARNING: inconsistent lock state"]);
-        // The wrong direction for the scenario, and a lost RECORD.
+        // The splat in a bh run fails; so does a spin run without one.
+        let splat_as_bh = Log {
+            mode: "bh",
+            ..Log::spin()
+        };
+        assert_eq!(
+            failed(&spec("bh"), &splat_as_bh, &d),
+            [
+                "module loaded in this lock mode",
+                "lockdep usage of the class",
+                "no lockdep report",
+                "no WARNING, BUG, Oops or stack dump",
+                "lockdep still on"
+            ]
+        );
+        let quiet_spin = Log {
+            kernel_log: "[ 1.8] fib_stat: loaded, lock mode spin (x)\n",
+            ..Log::spin()
+        };
+        assert_eq!(
+            failed(&spec("spin"), &quiet_spin, &d),
+            [
+                "WARNING: inconsistent lock state",
+                "nothing else went wrong"
+            ]
+        );
+        // A bh lock that lockdep saw taken with softirqs enabled, an oops, a lost RECORD.
+        let bh_softirq_on = Log {
+            usage: "+.?.",
+            ..Log::bh()
+        };
+        assert_eq!(
+            failed(&spec("bh"), &bh_softirq_on, &d),
+            ["lockdep usage of the class"]
+        );
+        let oops = format!("{BH_LOADED}[ 3.0] Oops: general protection fault\n");
+        let bh_oops = Log {
+            kernel_log: &oops,
+            ..Log::bh()
+        };
+        assert_eq!(
+            failed(&spec("bh"), &bh_oops, &d),
+            ["no WARNING, BUG, Oops or stack dump"]
+        );
+        let spin_lost = Log {
+            gateway_records: 28,
+            ..Log::spin()
+        };
+        assert_eq!(
+            failed(&spec("spin"), &spin_lost, &d),
+            ["process-context path ran"]
+        );
+        let spin_oops = format!("{SPLAT}[ 3.0] BUG: unable to handle page fault\n");
+        let spin_extra = Log {
+            kernel_log: &spin_oops,
+            ..Log::spin()
+        };
+        assert_eq!(
+            failed(&spec("spin"), &spin_extra, &d),
+            ["nothing else went wrong"]
+        );
+        // The wrong direction for the scenario.
         let arp_first = RunSpec {
             order: "arp-first".into(),
             ..spec("spin")
         };
-        let v = judge(&arp_first, &log("spin", SPLAT, 0, 35), &Expect::default());
-        assert_eq!(failed(&v), vec!["usage transition"]);
-        let v = judge(
-            &spec("spin"),
-            &log("spin", SPLAT, 0, 28),
-            &Expect::default(),
-        );
-        assert_eq!(failed(&v), vec!["process-context path ran"]);
+        assert_eq!(failed(&arp_first, &Log::spin(), &d), ["usage transition"]);
         // No statistics at all, or a guest that did not finish.
-        let v = judge(
-            &spec("bh"),
-            "----- guest kernel log -----\n",
-            &Expect::default(),
-        );
-        assert!(failed(&v).contains(&"statistics read back"));
+        let v = judge(&spec("bh"), "----- guest kernel log -----\n", &d);
+        assert!(v
+            .checks
+            .iter()
+            .any(|c| !c.ok && c.name == "statistics read back"));
         let status = RunSpec {
             vm_status: 124,
             ..spec("bh")
         };
-        let v = judge(&status, &log("bh", "", 1, 35), &Expect::default());
-        assert_eq!(failed(&v), vec!["guest ran the scenario"]);
+        assert_eq!(failed(&status, &Log::bh(), &d), ["guest ran the scenario"]);
     }
 
     #[test]
@@ -575,5 +724,13 @@ mod tests {
         assert!(RunSpec::parse("spin:a:b:sideways:0:/x").is_err());
         assert!(RunSpec::parse("spin:a:b:arp-first:zero:/x").is_err());
         assert!(RunSpec::parse("spin:a").is_err());
+    }
+
+    #[test]
+    fn proc_lockdep_usage() {
+        let l = "(____ptrval____) FD:    1 BD:    1 +.-.: fib_stat.lock";
+        assert_eq!(class_usage(l, "fib_stat.lock").as_deref(), Some("+.-."));
+        assert_eq!(class_usage(l, "other"), None);
+        assert_eq!(class_usage("garbage", "fib_stat.lock"), None);
     }
 }
