@@ -369,7 +369,7 @@ netevent_callback! {
         match event {
             NetEvent::NeighUpdate(neigh) => {
                 let dev = neigh.dev();
-                if let Some(state) = NET_STATE.get(dev.net(), &rcu) {
+                if let Some(state) = NET_STATE.get(dev.net(&rcu), &rcu) {
                     let last = neigh.addr().map(|addr| (addr, dev.ifindex()));
                     let mut stats = state.stats.lock();
                     stats.neigh_updates = stats.neigh_updates.wrapping_add(1);
@@ -380,7 +380,8 @@ netevent_callback! {
                 }
             }
             NetEvent::Redirect(redirect) => {
-                if let Some(state) = redirect.dev().and_then(|dev| NET_STATE.get(dev.net(), &rcu)) {
+                let dev = redirect.dev();
+                if let Some(state) = dev.and_then(|dev| NET_STATE.get(dev.net(&rcu), &rcu)) {
                     let mut stats = state.stats.lock();
                     stats.redirects = stats.redirects.wrapping_add(1);
                     stats.last_update_ns = now;

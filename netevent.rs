@@ -8,16 +8,34 @@
 //! context, e.g. `ip neigh replace`) and by IPv6 on redirects (`NETEVENT_REDIRECT`, softirq).
 //! Callbacks run inside an RCU read-side critical section and must not sleep.
 //!
-//! - [`netevent_callback!`] defines the callback: a `#[no_mangle] extern "C"` function (so it keeps
-//!   its name in stack traces) whose body is safe Rust that receives the decoded [`NetEvent`].
+//! - [`netevent_callback!`] defines the callback: a `#[no_mangle] extern "C"` function with exactly
+//!   the C type `notifier_fn_t` (so it keeps its name in stack traces, and kCFI accepts the
+//!   indirect call) that decodes the [`NetEvent`] and hands it to a safe Rust body.
 //! - [`Registration`] registers it; dropping it unregisters the callback and waits until no CPU
 //!   runs it anymore.
 //! - [`Neighbour`], [`Redirect`], [`NetDevice`] are read-only views of the event objects,
 //!   including the neighbour's device -> network namespace lookup ([`NetDevice::net`]).
 //!
+//! # The namespace of a device
+//!
+//! The device of an event is referenced (by the neighbour entry or the route), so it stays
+//! allocated during the call, but it is not necessarily registered in a namespace that stays
+//! alive: `NETEVENT_NEIGH_UPDATE` is also raised while a device is unregistered or moved to
+//! another namespace (`neigh_flush_dev()` -> `neigh_cleanup_and_release()` from the
+//! `NETDEV_UNREGISTER` notifiers), including when its namespace is dismantled. What keeps the
+//! namespace read from `dev->nd_net` around is RCU: [`NetDevice::net`] reads it with
+//! `dev_net_rcu()` and returns it for the RCU read-side critical section only. Before a namespace
+//! clean-up (`cleanup_net()`) frees any per-subsystem data (`ops_free_list()`), it removes every
+//! device (`default_device_exit_batch()`): moving one ends with `synchronize_net()` after
+//! `dev_net_set()` (`__dev_change_net_namespace()`), unregistering one calls `synchronize_net()`
+//! after the `NETDEV_UNREGISTER` notifiers (which kill its neighbour entries and re-point its
+//! routes) and then waits for every reference to it (`netdev_run_todo()`), including the one the
+//! event holds. So a namespace read from an event's device in a critical section stays
+//! allocated, and is not freed of its per-subsystem data, for that critical section.
+//!
 //! C header: [`include/net/netevent.h`](srctree/include/net/netevent.h)
 
-use crate::pernet::Net;
+use crate::{pernet::Net, rcu};
 use core::{
     ffi::c_void,
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
@@ -33,8 +51,10 @@ use kernel::{
 ///
 /// # Invariants
 ///
-/// A `&NetDevice` points to a valid device that stays registered in its namespace, with that
-/// namespace alive, for the lifetime of the reference.
+/// A `&NetDevice` points to the device of a netevent being delivered (of its neighbour entry or
+/// route), which stays allocated for the lifetime of the reference: the entry or route holds a
+/// reference to it, or, for a route whose device was just replaced, RCU keeps it (see the module
+/// documentation for its namespace).
 #[repr(transparent)]
 pub(crate) struct NetDevice(Opaque<bindings::net_device>);
 
@@ -47,19 +67,31 @@ impl NetDevice {
         unsafe { &*ptr.cast::<NetDevice>() }
     }
 
-    /// Returns the interface index.
+    /// Returns the interface index (`READ_ONCE(dev->ifindex)`).
+    ///
+    /// The index is the device's in its namespace: a move to another namespace may give the
+    /// device a new index (`__dev_change_net_namespace()` writes it with no lock we hold), so the
+    /// value may be that of either namespace when the event races with a move.
     pub(crate) fn ifindex(&self) -> u32 {
-        // SAFETY: By the type invariant the device is valid; `ifindex` does not change while it
-        // is registered.
-        let ifindex = unsafe { (*self.0.get()).ifindex };
+        // The read is volatile (`READ_ONCE()`): it may race with the plain store of a namespace
+        // move, and must be a single load that the compiler neither tears nor repeats.
+        // SAFETY: By the type invariant the device is valid; `ifindex` is a properly aligned
+        // `int` inside it.
+        let ifindex = unsafe { core::ptr::addr_of!((*self.0.get()).ifindex).read_volatile() };
         u32::try_from(ifindex).unwrap_or(0)
     }
 
-    /// Returns the network namespace of the device (`dev_net()`).
-    pub(crate) fn net(&self) -> &Net {
-        // SAFETY: By the type invariant the device is valid and its namespace alive while the
-        // reference lives.
-        unsafe { Net::from_raw(bindings::dev_net(self.0.get())) }
+    /// Returns the network namespace of the device (`dev_net_rcu()`), for the RCU read-side
+    /// critical section `rcu`.
+    ///
+    /// The device may be moving to another namespace: the result is the old or the new one.
+    pub(crate) fn net<'a>(&'a self, _rcu: &'a rcu::Guard) -> &'a Net {
+        // SAFETY: By the type invariant the device is valid; `rcu` holds the RCU read lock that
+        // `dev_net_rcu()` (`rcu_dereference()`) requires.
+        let net = unsafe { bindings::dev_net_rcu(self.0.get()) };
+        // SAFETY: The device is the one of an event being delivered, so (module documentation)
+        // its namespace, old or new, keeps its `struct net` until the end of `rcu`.
+        unsafe { Net::from_raw(net) }
     }
 }
 
@@ -75,8 +107,9 @@ pub(crate) struct Neighbour(Opaque<bindings::neighbour>);
 impl Neighbour {
     /// Returns the device of the entry.
     pub(crate) fn dev(&self) -> &NetDevice {
-        // SAFETY: By the type invariant `dev` is valid; the entry holds a reference to it and,
-        // inside the notifier call, the device is still in its namespace.
+        // SAFETY: By the type invariant `dev` is valid and does not change; the entry holds a
+        // reference to it (`netdev_hold()` in `___neigh_create()`) for its whole lifetime, and
+        // we are in the notifier call of this entry.
         unsafe { NetDevice::from_raw((*self.0.get()).dev) }
     }
 
@@ -128,8 +161,12 @@ impl Redirect {
                 .or_else(|| (!(*r).neigh.is_null()).then(|| (*(*r).neigh).dev))
         };
         let dev = dev.filter(|dev| !dev.is_null())?;
-        // SAFETY: A route's or neighbour's device is valid and in its namespace while the
-        // notifier runs (under RCU, before the route or neighbour is released).
+        // A route's device may be replaced concurrently (`dst_dev_put()`, by the device's
+        // `NETDEV_UNREGISTER` notifiers, which are followed by `synchronize_net()`); the old one
+        // stays allocated until the end of the RCU read-side critical section that the notifier
+        // chain runs in and that the event's lifetime is part of.
+        // SAFETY: So the device is valid, and referenced (by the route or neighbour), for the
+        // lifetime of `self`.
         Some(unsafe { NetDevice::from_raw(dev) })
     }
 }
@@ -194,10 +231,13 @@ impl Callback {
 
 /// Defines a netevent notifier callback `$name` and a [`Callback`] constant for it.
 ///
-/// The function is `#[no_mangle] extern "C"` and `#[inline(never)]`, so that it appears by name
-/// in stack traces and lockdep reports; `$body` is inlined into it, so a lock taken in `$body`
-/// is taken in the frame of `$name`. `$body` gets the decoded [`NetEvent`] and runs in atomic
-/// context (usually softirq) under RCU: it must not sleep. The callback returns `NOTIFY_DONE`.
+/// The function is `#[no_mangle] unsafe extern "C"` with the exact C type of `notifier_fn_t`
+/// (raw pointers, no references: the kCFI type check of the indirect call compares the types),
+/// and `#[inline(never)]`, so that it appears by name in stack traces and lockdep reports.
+/// `$body` is the body of a safe `#[inline(always)]` inner function that `$name` calls with the
+/// decoded [`NetEvent`]: it is safe Rust by construction, and a lock taken in it is taken in the
+/// frame of `$name`. It runs in atomic context (usually softirq) under RCU: it must not sleep.
+/// The callback returns `NOTIFY_DONE`.
 ///
 /// ```ignore
 /// netevent_callback! {
@@ -226,16 +266,18 @@ macro_rules! netevent_callback {
             event: ::kernel::ffi::c_ulong,
             ptr: *mut ::core::ffi::c_void,
         ) -> ::kernel::ffi::c_int {
+            #[inline(always)]
+            fn body($event: $crate::netevent::NetEvent<'_>) $body
+
             // SAFETY: This function is only registered through `$cb`, so it is only called by the
             // netevent chain, with `event` and `ptr` as `NetEvent::from_raw` requires, and the
             // decoded event does not outlive this call.
-            let $event = unsafe { $crate::netevent::NetEvent::from_raw(event, ptr) };
-            $body
+            body(unsafe { $crate::netevent::NetEvent::from_raw(event, ptr) });
             ::kernel::bindings::NOTIFY_DONE as ::kernel::ffi::c_int
         }
 
         // SAFETY: `$name` decodes its arguments with `NetEvent::from_raw`, which handles every
-        // event code, and its body is safe Rust.
+        // event code, and hands the event to a safe function.
         const $cb: $crate::netevent::Callback = unsafe { $crate::netevent::Callback::new($name) };
     };
 }
