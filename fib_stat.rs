@@ -72,7 +72,7 @@ module! {
 
 module_param_int! {
     /// Netlink protocol number of the fib_stat kernel sockets.
-    static NL_PROTO: "nl_proto" = protocol::NETLINK_FIB_STAT, perm: 0o444, module: "fib_stat",
+    static NL_PROTO: "nl_proto" = protocol::NETLINK_FIB_STAT, perm: 0o444,
         desc: "netlink protocol number (default 25, NETLINK_FIB_STAT)";
 }
 

@@ -73,38 +73,27 @@ impl KernelParam {
     }
 }
 
-/// Copies a string into a byte array of its exact length (for `.modinfo` entries).
-#[doc(hidden)]
-pub(crate) const fn modinfo<const N: usize>(s: &str) -> [u8; N] {
-    let bytes = s.as_bytes();
-    assert!(bytes.len() == N);
-    let mut out = [0u8; N];
-    let mut i = 0;
-    while i < N {
-        out[i] = bytes[i];
-        i += 1;
-    }
-    out
-}
-
 /// Declares a read-only `int` module parameter.
 ///
 /// ```ignore
 /// module_param_int! {
 ///     /// Rust documentation of the static.
-///     static NL_PROTO: "nl_proto" = 25, perm: 0o444, module: "fib_stat",
-///         desc: "Netlink protocol number";
+///     static NL_PROTO: "nl_proto" = 25, perm: 0o444, desc: "Netlink protocol number";
 /// }
 /// let proto = NL_PROTO.get();
 /// ```
 ///
-/// `module` is the module name, used as the parameter prefix when built in
-/// (`fib_stat.nl_proto=` on the kernel command line).
+/// When built in, the parameter and its `.modinfo` strings are prefixed with the module name
+/// (`fib_stat.nl_proto=` on the kernel command line), taken from `module!` (`__LOG_PREFIX`), like
+/// the `.modinfo` strings `module!` emits itself.
+///
+/// The strings are built at compile time, by `const fn`s local to the expansion that only
+/// initialise `const` and `static` items: nothing of it runs (or can panic) at run time.
 macro_rules! module_param_int {
     (
         $(#[$meta:meta])*
         static $static:ident: $name:literal = $default:expr, perm: $perm:literal,
-            module: $module:literal, desc: $desc:literal;
+            desc: $desc:literal;
     ) => {
         $(#[$meta])*
         static $static: $crate::module_param::ParamInt =
@@ -113,10 +102,50 @@ macro_rules! module_param_int {
         const _: () = {
             assert!($perm & 0o222 == 0, "module_param_int! parameters must be read-only");
 
+            /// Total length of `parts`.
+            const fn total_len(parts: &[&[u8]]) -> usize {
+                let mut len = 0;
+                let mut p = 0;
+                while p < parts.len() {
+                    len += parts[p].len();
+                    p += 1;
+                }
+                len
+            }
+
+            /// Concatenates `parts` into an array of `N` bytes, their total length.
+            const fn concat_bytes<const N: usize>(parts: &[&[u8]]) -> [u8; N] {
+                let mut out = [0u8; N];
+                let mut n = 0;
+                let mut p = 0;
+                while p < parts.len() {
+                    let mut i = 0;
+                    while i < parts[p].len() {
+                        out[n] = parts[p][i];
+                        n += 1;
+                        i += 1;
+                    }
+                    p += 1;
+                }
+                out
+            }
+
+            /// The prefix of built-in parameters and their `.modinfo` strings: `"<module>."`.
             #[cfg(MODULE)]
-            const NAME: &str = concat!($name, "\0");
+            const PREFIX: &[u8] = b"";
             #[cfg(not(MODULE))]
-            const NAME: &str = concat!($module, ".", $name, "\0");
+            const PREFIX: &[u8] = &{
+                // `module!`'s `__LOG_PREFIX` is the module name, NUL-terminated.
+                const MODULE_NAME: &[u8] = match $crate::__LOG_PREFIX.split_last() {
+                    Some((_nul, name)) => name,
+                    None => b"",
+                };
+                const PARTS: &[&[u8]] = &[MODULE_NAME, b"."];
+                concat_bytes::<{ total_len(PARTS) }>(PARTS)
+            };
+
+            const NAME_PARTS: &[&[u8]] = &[PREFIX, concat!($name, "\0").as_bytes()];
+            static NAME: [u8; total_len(NAME_PARTS)] = concat_bytes(NAME_PARTS);
 
             #[link_section = "__param"]
             #[used(compiler)]
@@ -124,28 +153,24 @@ macro_rules! module_param_int {
             // permissions are read-only (asserted above).
             static PARAM: $crate::module_param::KernelParam = unsafe {
                 $crate::module_param::KernelParam::new_int(
-                    NAME.as_bytes(),
+                    &NAME,
                     $crate::THIS_MODULE.as_ptr(),
                     $perm,
                     &$static,
                 )
             };
 
-            #[cfg(MODULE)]
-            const PARMTYPE: &str = concat!("parmtype=", $name, ":int\0");
-            #[cfg(not(MODULE))]
-            const PARMTYPE: &str = concat!($module, ".parmtype=", $name, ":int\0");
+            const PARMTYPE_PARTS: &[&[u8]] =
+                &[PREFIX, concat!("parmtype=", $name, ":int\0").as_bytes()];
             #[link_section = ".modinfo"]
             #[used(compiler)]
-            static PARMTYPE_INFO: [u8; PARMTYPE.len()] = $crate::module_param::modinfo(PARMTYPE);
+            static PARMTYPE: [u8; total_len(PARMTYPE_PARTS)] = concat_bytes(PARMTYPE_PARTS);
 
-            #[cfg(MODULE)]
-            const PARM: &str = concat!("parm=", $name, ":", $desc, "\0");
-            #[cfg(not(MODULE))]
-            const PARM: &str = concat!($module, ".parm=", $name, ":", $desc, "\0");
+            const PARM_PARTS: &[&[u8]] =
+                &[PREFIX, concat!("parm=", $name, ":", $desc, "\0").as_bytes()];
             #[link_section = ".modinfo"]
             #[used(compiler)]
-            static PARM_INFO: [u8; PARM.len()] = $crate::module_param::modinfo(PARM);
+            static PARM: [u8; total_len(PARM_PARTS)] = concat_bytes(PARM_PARTS);
         };
     };
 }
