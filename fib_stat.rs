@@ -59,7 +59,7 @@ mod rcu;
 
 use module_param::module_param_int;
 use netevent::{netevent_callback, NetEvent};
-use netlink::{AttrPolicy, ExtAck, NlMsgHdr, Request, SkBuff};
+use netlink::{netlink_input, AttrPolicy, Request};
 use pernet::Net;
 
 module! {
@@ -133,7 +133,17 @@ impl pernet::NetData for NetState {
             // One lock class for every namespace: `static_lock_class!()` expands to one static.
             stats <- StatsLock::new(Stats::default(), c_str!("fib_stat.lock"), static_lock_class!()),
             // Created last: requests may arrive as soon as the socket exists.
-            sock: netlink::KernelSocket::new(net, NL_PROTO.get(), &THIS_MODULE, nl_gateway_input)?,
+            sock: netlink::KernelSocket::new(net, NL_PROTO.get(), &THIS_MODULE, NL_INPUT)
+                .inspect_err(|e| {
+                    // `init` checked the number, so this is `EADDRINUSE`, which also covers an
+                    // allocation failure (the netlink core does not tell them apart).
+                    pr_err!(
+                        "netlink protocol {}: no kernel socket ({:?}): the protocol is in use by \
+                         other kernel code, or out of memory\n",
+                        NL_PROTO.get(),
+                        e
+                    )
+                })?,
         })
     }
 }
@@ -142,23 +152,14 @@ impl pernet::NetData for NetState {
 // Process context: netlink requests.
 // ---------------------------------------------------------------------------------------------
 
-/// Input callback of the kernel sockets: runs in the sender's context, softirqs enabled.
-#[no_mangle]
-#[inline(never)]
-extern "C" fn nl_gateway_input(skb: &SkBuff) {
-    netlink::rcv_skb(skb, fib_stat_rcv_proc);
-}
-
-/// Handles one request message (called by `netlink_rcv_skb()`, which acks the result).
-///
-/// This is the frame that takes the statistics lock on the process-context side.
-#[no_mangle]
-#[inline(never)]
-extern "C" fn fib_stat_rcv_proc(skb: &SkBuff, nlh: &NlMsgHdr, extack: &ExtAck) -> c_int {
-    let req = Request::new(skb, nlh, extack);
-    match handle_request(&req) {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
+netlink_input! {
+    /// Input callback of the kernel sockets: runs in the sender's context, softirqs enabled.
+    const NL_INPUT: fn nl_gateway_input;
+    /// Handles one request message (called by `netlink_rcv_skb()`, which acks the result).
+    ///
+    /// This is the frame that takes the statistics lock on the process-context side.
+    fn fib_stat_rcv_proc(req) -> Result {
+        handle_request(req)
     }
 }
 

@@ -3,18 +3,32 @@
 //! Netlink: a kernel socket per network namespace, incoming requests and replies.
 //!
 //! - [`KernelSocket`]: `netlink_kernel_create()` / `netlink_kernel_release()`.
-//! - [`InputFn`], [`rcv_skb`], [`RcvMsgFn`]: the input callback of a kernel socket and the
-//!   per-message callback of `netlink_rcv_skb()`. They are plain `extern "C"` functions (so that
-//!   they keep readable symbol names in stack traces) whose arguments are references to the
-//!   wrapper types below instead of raw pointers, so they are written in safe Rust.
-//! - [`Request`]: one message handed to a [`RcvMsgFn`]: header fields, sender, namespace,
-//!   capability check, strict attribute parsing, extended ack messages, and [`Reply`]
-//!   (`nlmsg_new()`, `nlmsg_put()`, `nla_put()`, `nlmsg_end()`, `nlmsg_unicast()`).
+//! - [`netlink_input!`]: defines the input callback of a kernel socket ([`Input`]), which passes
+//!   every request message to `netlink_rcv_skb()`, and the per-message callback that
+//!   `netlink_rcv_skb()` calls. Both are `#[no_mangle] unsafe extern "C"` trampolines with
+//!   exactly the C types (raw pointers: the kCFI type check of the indirect calls compares the
+//!   types, and a Rust function taking references has another type id); the per-message one
+//!   builds a [`Request`] and hands it to a safe Rust body.
+//! - [`Request`]: one message handed to the body: header fields, sender, namespace, capability
+//!   check, strict attribute parsing, extended ack messages, and [`Reply`] (`nlmsg_new()`,
+//!   `nlmsg_put()`, `nla_put()`, `nlmsg_end()`, `nlmsg_unicast()`).
 //!
-//! Acks follow `netlink_rcv_skb()`: a non-zero return value of the [`RcvMsgFn`] is sent back as
-//! an `NLMSG_ERROR` (with the extended ack set through [`Request`]), success is acked only if
-//! the request carries `NLM_F_ACK`. Messages without `NLM_F_REQUEST`, control messages (type
-//! below `NLMSG_MIN_TYPE`) and truncated messages never reach the [`RcvMsgFn`].
+//! Acks follow `netlink_rcv_skb()`: an error returned by the body is sent back as an
+//! `NLMSG_ERROR` (with the extended ack set through [`Request`]), success is acked only if the
+//! request carries `NLM_F_ACK`. Messages without `NLM_F_REQUEST`, control messages (type below
+//! `NLMSG_MIN_TYPE`) and truncated messages never reach the body.
+//!
+//! # The protocol number
+//!
+//! A protocol number used with [`KernelSocket::new`] must not be used by any other kernel code:
+//! the netlink core records the module owning a protocol (`nl_table[unit].module`) only for the
+//! first kernel socket of that number, in any namespace, and user sockets of the protocol pin
+//! that module only (`netlink_create()`). If another module created the first kernel socket of
+//! the number, our kernel sockets would serve requests while nothing keeps our module loaded.
+//! Within one namespace a second kernel socket of the same number is refused
+//! (`netlink_insert()` finds port 0 taken), which [`KernelSocket::new`] reports as
+//! `EADDRINUSE`. The precondition also means that every socket sending to our kernel sockets is
+//! a user socket, which [`Request::net`] relies on.
 //!
 //! # Attribute parsing
 //!
@@ -30,7 +44,7 @@
 //! [`include/net/netlink.h`](srctree/include/net/netlink.h)
 
 use crate::pernet::Net;
-use core::{mem::size_of, ptr::NonNull};
+use core::{marker::PhantomData, mem::size_of, ptr::NonNull};
 use kernel::{
     bindings, c_str,
     error::to_result,
@@ -42,6 +56,11 @@ use kernel::{
 /// `EMSGSIZE`: the message does not fit (the kernel crate of 6.12 does not declare it).
 fn emsgsize() -> Error {
     Error::from_errno(-(bindings::EMSGSIZE as c_int))
+}
+
+/// `EADDRINUSE` (the kernel crate of 6.12 does not declare it).
+fn eaddrinuse() -> Error {
+    Error::from_errno(-(bindings::EADDRINUSE as c_int))
 }
 
 /// `NLMSG_HDRLEN`: the aligned size of `struct nlmsghdr`.
@@ -69,10 +88,12 @@ pub(crate) const fn nla_total_size_64bit(payload: usize) -> usize {
 ///
 /// # Invariants
 ///
-/// A `&SkBuff` points to a valid `struct sk_buff` whose `sk` is the receiving kernel socket and
-/// whose `cb` holds the netlink parameters (`NETLINK_CB()`), for the lifetime of the reference.
+/// A `&SkBuff` points to a valid `struct sk_buff` whose `sk` is the receiving kernel socket,
+/// created by [`KernelSocket::new`], and whose `cb` holds the netlink parameters
+/// (`NETLINK_CB()`), for the lifetime of the reference; it is being delivered to the input
+/// callback of that socket, in the context of the sender.
 #[repr(transparent)]
-pub(crate) struct SkBuff(Opaque<bindings::sk_buff>);
+struct SkBuff(Opaque<bindings::sk_buff>);
 
 impl SkBuff {
     fn as_ptr(&self) -> *mut bindings::sk_buff {
@@ -87,7 +108,7 @@ impl SkBuff {
 /// A `&NlMsgHdr` points to a header followed by its whole message: `nlmsg_len` bytes, at least
 /// `NLMSG_HDRLEN`, are readable and not modified for the lifetime of the reference.
 #[repr(transparent)]
-pub(crate) struct NlMsgHdr(Opaque<bindings::nlmsghdr>);
+struct NlMsgHdr(Opaque<bindings::nlmsghdr>);
 
 /// The extended ack of a message (`struct netlink_ext_ack`), reported with the error ack.
 ///
@@ -96,46 +117,135 @@ pub(crate) struct NlMsgHdr(Opaque<bindings::nlmsghdr>);
 /// A `&ExtAck` points to a valid `struct netlink_ext_ack` that nobody else accesses while the
 /// reference lives.
 #[repr(transparent)]
-pub(crate) struct ExtAck(Opaque<bindings::netlink_ext_ack>);
+struct ExtAck(Opaque<bindings::netlink_ext_ack>);
 
-/// The input callback of a kernel socket: receives each `skb` sent to the socket.
-///
-/// Usually it just calls [`rcv_skb`] with its [`RcvMsgFn`].
-pub(crate) type InputFn = extern "C" fn(&SkBuff);
+/// The C type of the per-message callback of `netlink_rcv_skb()`.
+#[doc(hidden)]
+pub(crate) type RcvMsgFn = unsafe extern "C" fn(
+    *mut bindings::sk_buff,
+    *mut bindings::nlmsghdr,
+    *mut bindings::netlink_ext_ack,
+) -> c_int;
 
-/// The per-message callback of [`rcv_skb`]: returns 0 or a negative errno (acked as error).
-///
-/// Build a [`Request`] from its arguments.
-pub(crate) type RcvMsgFn = extern "C" fn(&SkBuff, &NlMsgHdr, &ExtAck) -> c_int;
+/// The input callback of a kernel socket, created by [`netlink_input!`].
+#[derive(Clone, Copy)]
+pub(crate) struct Input(unsafe extern "C" fn(*mut bindings::sk_buff));
+
+impl Input {
+    /// Wraps an input callback.
+    ///
+    /// # Safety
+    ///
+    /// `f` must be safe to call as the input callback of kernel sockets created by
+    /// [`KernelSocket::new`]: by the netlink core, with an skb being delivered to such a socket,
+    /// in the sender's context.
+    #[doc(hidden)]
+    pub(crate) const unsafe fn new(f: unsafe extern "C" fn(*mut bindings::sk_buff)) -> Self {
+        Self(f)
+    }
+}
 
 /// Calls `cb` for every request message in `skb` and acks them (`netlink_rcv_skb()`).
 ///
-/// Always inlined and never a tail call, so that the caller (the [`InputFn`]) keeps its frame
-/// and shows up in stack traces between `netlink_unicast` and `netlink_rcv_skb`.
+/// Always inlined and never a tail call, so that the caller (the input callback) keeps its
+/// frame and shows up in stack traces between `netlink_unicast` and `netlink_rcv_skb`.
+///
+/// # Safety
+///
+/// `skb` must be an skb being delivered to the input callback of a kernel socket created by
+/// [`KernelSocket::new`] (the caller is that callback), and `cb` must be safe to call by
+/// `netlink_rcv_skb()` for the messages of such an skb.
+#[doc(hidden)]
 #[inline(always)]
-pub(crate) fn rcv_skb(skb: &SkBuff, cb: RcvMsgFn) {
-    // `netlink_rcv_skb()` calls `cb` with a valid skb (ours), a header whose `nlmsg_len` it
-    // checked against `skb->len` (at least `NLMSG_HDRLEN`), and an extack on its stack, which
-    // is what the invariants of `SkBuff`, `NlMsgHdr` and `ExtAck` require.
-    // SAFETY: `RcvMsgFn` is ABI compatible with the C callback type: references and raw
-    // pointers to sized types have the same ABI, and the wrapper types are transparent.
-    let cb = unsafe {
-        core::mem::transmute::<
-            RcvMsgFn,
-            unsafe extern "C" fn(
-                *mut bindings::sk_buff,
-                *mut bindings::nlmsghdr,
-                *mut bindings::netlink_ext_ack,
-            ) -> c_int,
-        >(cb)
-    };
-    // SAFETY: By the type invariant, `skb` is a valid skb received by a kernel socket. The
-    // return value is always 0.
-    unsafe { bindings::netlink_rcv_skb(skb.as_ptr(), Some(cb)) };
+pub(crate) unsafe fn rcv_skb(skb: *mut bindings::sk_buff, cb: RcvMsgFn) {
+    // SAFETY: `skb` is a valid skb received by a kernel socket, and `cb` may be called with its
+    // messages (the caller's guarantees). The return value is always 0.
+    unsafe { bindings::netlink_rcv_skb(skb, Some(cb)) };
     // Keep the call above out of tail position: rustc has no `-fno-optimize-sibling-calls`, and
     // a tail call would drop the caller's frame from every backtrace through it.
     core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
 }
+
+/// Defines the input callback of kernel sockets (`$input`, with an [`Input`] constant `$cb` for
+/// [`KernelSocket::new`]) and the per-message callback `$rcv` it passes to `netlink_rcv_skb()`.
+///
+/// Both functions are `#[no_mangle] unsafe extern "C"` with exactly the C types
+/// (`void (*)(struct sk_buff *)` and `int (*)(struct sk_buff *, struct nlmsghdr *, struct
+/// netlink_ext_ack *)`), as the kCFI check of the indirect calls from C requires, and
+/// `#[inline(never)]`, so that they keep their names in stack traces: `$rcv` <-
+/// `netlink_rcv_skb` <- `$input` <- `netlink_unicast` (`$input` never tail-calls
+/// `netlink_rcv_skb()`, see [`rcv_skb`]).
+///
+/// `$body` is the body of a safe `#[inline(always)]` function of the [`Request`] `$req`,
+/// returning `Result`: it is safe Rust by construction, and it is inlined into `$rcv`, so a lock
+/// it takes is taken in the frame of `$rcv`. An error is acked as an `NLMSG_ERROR`. It runs in
+/// the sender's (process) context.
+///
+/// ```ignore
+/// netlink_input! {
+///     /// Input callback.
+///     const INPUT: fn my_input;
+///     /// Handles one request.
+///     fn my_rcv_msg(req) -> Result {
+///         req.set_err_msg(c_str!("not implemented"));
+///         Err(EINVAL)
+///     }
+/// }
+/// let sock = KernelSocket::new(net, unit, &THIS_MODULE, INPUT)?;
+/// ```
+macro_rules! netlink_input {
+    (
+        $(#[$imeta:meta])*
+        const $cb:ident: fn $input:ident;
+        $(#[$rmeta:meta])*
+        fn $rcv:ident($req:ident) -> Result $body:block
+    ) => {
+        $(#[$rmeta])*
+        ///
+        /// # Safety
+        ///
+        /// Only to be called by `netlink_rcv_skb()` from the input callback defined with it.
+        #[no_mangle]
+        #[inline(never)]
+        unsafe extern "C" fn $rcv(
+            skb: *mut ::kernel::bindings::sk_buff,
+            nlh: *mut ::kernel::bindings::nlmsghdr,
+            extack: *mut ::kernel::bindings::netlink_ext_ack,
+        ) -> ::kernel::ffi::c_int {
+            #[inline(always)]
+            fn body($req: &$crate::netlink::Request<'_>) -> ::kernel::error::Result $body
+
+            // SAFETY: `$rcv` is only passed to `netlink_rcv_skb()` by `$input`, the input callback
+            // of kernel sockets created by `KernelSocket::new`, so the arguments are as
+            // `Request::from_raw` requires, and the request does not outlive this call.
+            let req = unsafe { $crate::netlink::Request::from_raw(skb, nlh, extack) };
+            match body(&req) {
+                Ok(()) => 0,
+                Err(e) => e.to_errno(),
+            }
+        }
+
+        $(#[$imeta])*
+        ///
+        /// # Safety
+        ///
+        /// Only to be called by the netlink core as the input callback of a kernel socket (it is
+        /// registered through the `Input` constant defined with it).
+        #[no_mangle]
+        #[inline(never)]
+        unsafe extern "C" fn $input(skb: *mut ::kernel::bindings::sk_buff) {
+            // SAFETY: `$input` is only registered through `$cb`, i.e. by `KernelSocket::new`, so
+            // `skb` is being delivered to such a kernel socket; `$rcv` expects exactly the calls
+            // `netlink_rcv_skb()` makes for it.
+            unsafe { $crate::netlink::rcv_skb(skb, $rcv) };
+        }
+
+        // SAFETY: `$input` only passes `skb` on to `rcv_skb` with `$rcv`, which builds its
+        // `Request` from the arguments of `netlink_rcv_skb()` and hands it to a safe function.
+        const $cb: $crate::netlink::Input = unsafe { $crate::netlink::Input::new($input) };
+    };
+}
+pub(crate) use netlink_input;
 
 /// A kernel netlink socket (`netlink_kernel_create()`), released on drop.
 pub(crate) struct KernelSocket {
@@ -150,26 +260,29 @@ unsafe impl Sync for KernelSocket {}
 
 impl KernelSocket {
     /// Creates the kernel socket of netlink protocol `unit` in `net`, calling `input` for every
-    /// message sent to it.
+    /// skb sent to it.
     ///
     /// `module` owns the protocol: user sockets of `unit` hold a reference to it, so it cannot
-    /// be unloaded while one is open (and thus while a request is being handled).
+    /// be unloaded while one is open (and thus while a request is being handled). That holds
+    /// only if no other kernel code uses `unit` (see the module documentation).
+    ///
+    /// Errors: `EINVAL` if `unit` is not a netlink protocol number (`0..MAX_LINKS`);
+    /// `EADDRINUSE` if `__netlink_kernel_create()` fails, which it does when `unit` already has a
+    /// kernel socket in `net` (another user of the number) and on allocation failure, without
+    /// telling which.
     pub(crate) fn new(
         net: &Net,
         unit: i32,
         module: &'static ThisModule,
-        input: InputFn,
+        input: Input,
     ) -> Result<Self> {
-        // SAFETY: `InputFn` is ABI compatible with the C callback type (see `rcv_skb`); the
-        // netlink core calls it with the skb being delivered to this socket, which satisfies the
-        // invariant of `SkBuff`.
-        let input = unsafe {
-            core::mem::transmute::<InputFn, unsafe extern "C" fn(*mut bindings::sk_buff)>(input)
-        };
+        if !u32::try_from(unit).is_ok_and(|u| u < MAX_LINKS) {
+            return Err(EINVAL);
+        }
         let mut cfg = bindings::netlink_kernel_cfg {
             groups: 0,
             flags: 0,
-            input: Some(input),
+            input: Some(input.0),
             bind: None,
             unbind: None,
             release: None,
@@ -180,9 +293,10 @@ impl KernelSocket {
         let sk = unsafe {
             bindings::__netlink_kernel_create(net.as_ptr(), unit, module.as_ptr(), &mut cfg)
         };
-        // A NULL return means: `unit` out of range, no memory, or the protocol's kernel socket
-        // already exists in `net` (another user of the same protocol number).
-        let sk = NonNull::new(sk).ok_or(ENOMEM)?;
+        // With `unit` in range, a NULL return means: the protocol's kernel socket already exists
+        // in `net` (another user of the number), or no memory. The first is the one to expect
+        // (module loading does not usually run out of memory), hence the errno.
+        let sk = NonNull::new(sk).ok_or_else(eaddrinuse)?;
         Ok(Self { sk })
     }
 }
@@ -243,17 +357,45 @@ impl<'a, const N: usize> Attrs<'a, N> {
     }
 }
 
-/// A netlink request, as handed to a [`RcvMsgFn`].
+/// A netlink request, as handed to the body of a [`netlink_input!`] callback.
+///
+/// `'a` is invariant, so that the attributes of a request (`Attr<'a>`) have exactly its
+/// lifetime: no other request's attribute can be passed to [`Request::set_err_msg_attr`].
 pub(crate) struct Request<'a> {
     skb: &'a SkBuff,
     nlh: &'a NlMsgHdr,
     extack: &'a ExtAck,
+    _invariant: PhantomData<fn(&'a ()) -> &'a ()>,
 }
 
 impl<'a> Request<'a> {
-    /// Bundles the arguments of a [`RcvMsgFn`].
-    pub(crate) fn new(skb: &'a SkBuff, nlh: &'a NlMsgHdr, extack: &'a ExtAck) -> Self {
-        Self { skb, nlh, extack }
+    /// Bundles the arguments of a `netlink_rcv_skb()` per-message callback.
+    ///
+    /// # Safety
+    ///
+    /// The arguments must be those of a call of the per-message callback by `netlink_rcv_skb()`,
+    /// called by the input callback of a kernel socket created by [`KernelSocket::new`], and the
+    /// call must last for `'a`.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub(crate) unsafe fn from_raw(
+        skb: *mut bindings::sk_buff,
+        nlh: *mut bindings::nlmsghdr,
+        extack: *mut bindings::netlink_ext_ack,
+    ) -> Self {
+        // `netlink_rcv_skb()` calls back with the skb it was given (delivered to our kernel
+        // socket, in the sender's context), a header whose `nlmsg_len` it checked against
+        // `skb->len` (at least `NLMSG_HDRLEN`), and an extack on its stack that only this call
+        // uses: the invariants of `SkBuff`, `NlMsgHdr` and `ExtAck`, for the duration of the call.
+        // SAFETY: So the pointers are valid for `'a`, and the wrapper types are transparent.
+        unsafe {
+            Self {
+                skb: &*skb.cast::<SkBuff>(),
+                nlh: &*nlh.cast::<NlMsgHdr>(),
+                extack: &*extack.cast::<ExtAck>(),
+                _invariant: PhantomData,
+            }
+        }
     }
 
     fn hdr(&self) -> bindings::nlmsghdr {
@@ -284,8 +426,13 @@ impl<'a> Request<'a> {
 
     /// Returns the network namespace of the receiving kernel socket (`sock_net(skb->sk)`).
     pub(crate) fn net(&self) -> &'a Net {
-        // SAFETY: By the type invariant of `SkBuff`, `skb->sk` is the valid kernel socket; its
-        // namespace outlives it, and the socket outlives the request.
+        // A kernel socket holds no reference on its namespace, but the sender's socket does: it
+        // is a user socket (the protocol is ours alone, see the module documentation), which
+        // holds a reference on its namespace for its lifetime, and `netlink_unicast()` found our
+        // socket with `netlink_lookup(sock_net(ssk), ...)`, i.e. in the sender's namespace. So
+        // the namespace is not being dismantled while the request lasts.
+        // SAFETY: By the type invariant of `SkBuff`, `skb->sk` is the valid kernel socket, and
+        // its namespace stays allocated for `'a` (above).
         unsafe { Net::from_raw(bindings::sock_net((*self.skb.as_ptr()).sk)) }
     }
 
@@ -373,7 +520,7 @@ impl<'a> Request<'a> {
         Ok(attrs)
     }
 
-    fn invalid(&self, msg: &'static CStr, attr: Option<&Attr<'_>>) -> Error {
+    fn invalid(&self, msg: &'static CStr, attr: Option<&Attr<'a>>) -> Error {
         match attr {
             Some(attr) => self.set_err_msg_attr(attr, msg),
             None => self.set_err_msg(msg),
@@ -393,10 +540,14 @@ impl<'a> Request<'a> {
     }
 
     /// Sets the extended ack message and the offending attribute (`NL_SET_ERR_MSG_ATTR()`).
-    pub(crate) fn set_err_msg_attr(&self, attr: &Attr<'_>, msg: &'static CStr) {
+    ///
+    /// `attr` is an attribute of this request (from [`Request::parse_attrs`]): its lifetime is
+    /// the request's (see [`Request`]).
+    pub(crate) fn set_err_msg_attr(&self, attr: &Attr<'a>, msg: &'static CStr) {
         self.set_err_msg(msg);
-        // SAFETY: As in `set_err_msg`. `attr` points into this request's message, which is what
-        // `netlink_ack()` expects (it reports the offset from the header).
+        // `netlink_ack()` only compares `bad_attr` with the message bounds and reports its
+        // offset from the header; it never dereferences it.
+        // SAFETY: As in `set_err_msg`.
         unsafe { (*self.extack()).bad_attr = attr.raw.as_ptr().cast() };
     }
 
@@ -412,10 +563,16 @@ impl<'a> Request<'a> {
     }
 
     /// Starts a reply of type `msg_type` to the sender, with room for `payload` bytes of
-    /// attributes (`nlmsg_new()` + `nlmsg_put()`). Must be called in process context.
+    /// attributes (`nlmsg_new()` + `nlmsg_put()`).
+    ///
+    /// # Context
+    ///
+    /// May sleep: it allocates with `GFP_KERNEL`. The request itself is handled in the sender's
+    /// process context, but the caller must not hold a spinlock or the RCU read lock.
     pub(crate) fn reply(&self, msg_type: u16, payload: usize) -> Result<Reply<'a>> {
-        // SAFETY: `nlmsg_new()` may be called with any size; we are in process context (the
-        // input callback of a kernel socket runs in the sender's context), so it may sleep.
+        // SAFETY: `nlmsg_new()` may be called with any size. As for every `GFP_KERNEL`
+        // allocation in the kernel crate, not sleeping in atomic context is documented (see
+        // above), not enforced by the type system.
         let skb = NonNull::new(unsafe { bindings::nlmsg_new(payload, bindings::GFP_KERNEL) })
             .ok_or(ENOMEM)?;
         // SAFETY: `skb` is a fresh netlink skb; `nlmsg_put()` checks its tail room.
@@ -441,7 +598,7 @@ impl<'a> Request<'a> {
             // outlives the request.
             sk: unsafe { (*self.skb.as_ptr()).sk },
             portid: self.portid(),
-            _request: core::marker::PhantomData,
+            _request: PhantomData,
         })
     }
 }
@@ -452,7 +609,7 @@ pub(crate) struct Reply<'a> {
     nlh: NonNull<bindings::nlmsghdr>,
     sk: *mut bindings::sock,
     portid: u32,
-    _request: core::marker::PhantomData<&'a Request<'a>>,
+    _request: PhantomData<&'a Request<'a>>,
 }
 
 impl Reply<'_> {
