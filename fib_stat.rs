@@ -41,6 +41,15 @@
 //!
 //! "Last update" is the time of the last RECORD, neighbour update or redirect; RESET sets it
 //! back to 0 (never).
+//!
+//! # Safety
+//!
+//! This file contains no `unsafe` block in its source. Its only `unsafe` token is the
+//! `unsafe impl pernet::NetData` (a promise about `subsys()`, justified where it is written).
+//! The macros it invokes (`module!`, `module_param_int!`, `netlink_input!`,
+//! `netevent_callback!`) do expand to `unsafe` code here: the `extern "C"` trampolines and
+//! descriptors, each justified in the file that defines the macro; the bodies we hand them
+//! become safe functions.
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use kernel::{c_str, ffi::c_int, prelude::*, static_lock_class};
@@ -123,7 +132,8 @@ struct NetState {
 
 static NET_STATE: pernet::Subsys<NetState> = pernet::Subsys::new();
 
-impl pernet::NetData for NetState {
+// SAFETY: `subsys()` always returns the same `'static` subsystem, `NET_STATE`.
+unsafe impl pernet::NetData for NetState {
     fn subsys() -> &'static pernet::Subsys<Self> {
         &NET_STATE
     }

@@ -30,12 +30,12 @@
 //! `dev_net_set()` (`__dev_change_net_namespace()`), unregistering one calls `synchronize_net()`
 //! after the `NETDEV_UNREGISTER` notifiers (which kill its neighbour entries and re-point its
 //! routes) and then waits for every reference to it (`netdev_run_todo()`), including the one the
-//! event holds. So a namespace read from an event's device in a critical section stays
-//! allocated, and is not freed of its per-subsystem data, for that critical section.
+//! event holds. So a namespace read from an event's device in a critical section is a
+//! [`ReadyNet`] for that critical section.
 //!
 //! C header: [`include/net/netevent.h`](srctree/include/net/netevent.h)
 
-use crate::{pernet::Net, rcu};
+use crate::{pernet::ReadyNet, rcu};
 use core::{
     ffi::c_void,
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
@@ -85,13 +85,17 @@ impl NetDevice {
     /// critical section `rcu`.
     ///
     /// The device may be moving to another namespace: the result is the old or the new one.
-    pub(crate) fn net<'a>(&'a self, _rcu: &'a rcu::Guard) -> &'a Net {
+    pub(crate) fn net<'a>(&'a self, _rcu: &'a rcu::Guard) -> &'a ReadyNet {
         // SAFETY: By the type invariant the device is valid; `rcu` holds the RCU read lock that
         // `dev_net_rcu()` (`rcu_dereference()`) requires.
         let net = unsafe { bindings::dev_net_rcu(self.0.get()) };
-        // SAFETY: The device is the one of an event being delivered, so (module documentation)
-        // its namespace, old or new, keeps its `struct net` until the end of `rcu`.
-        unsafe { Net::from_raw(net) }
+        // The device is the one of an event being delivered, so (module documentation) its
+        // namespace, old or new, keeps its `struct net` and the slots of every registered
+        // subsystem until the end of `rcu`. A namespace holding a device has been initialised by
+        // every registered subsystem: subsystems run before any device exists in a new
+        // namespace, and a registration initialises every namespace before it completes.
+        // SAFETY: That is the invariant of `ReadyNet`, for `'a`.
+        unsafe { ReadyNet::from_raw(net) }
     }
 }
 

@@ -43,7 +43,7 @@
 //! C headers: [`include/linux/netlink.h`](srctree/include/linux/netlink.h),
 //! [`include/net/netlink.h`](srctree/include/net/netlink.h)
 
-use crate::pernet::Net;
+use crate::pernet::{Net, ReadyNet};
 use core::{marker::PhantomData, mem::size_of, ptr::NonNull};
 use kernel::{
     bindings, c_str,
@@ -425,15 +425,18 @@ impl<'a> Request<'a> {
     }
 
     /// Returns the network namespace of the receiving kernel socket (`sock_net(skb->sk)`).
-    pub(crate) fn net(&self) -> &'a Net {
+    pub(crate) fn net(&self) -> &'a ReadyNet {
         // A kernel socket holds no reference on its namespace, but the sender's socket does: it
         // is a user socket (the protocol is ours alone, see the module documentation), which
         // holds a reference on its namespace for its lifetime, and `netlink_unicast()` found our
         // socket with `netlink_lookup(sock_net(ssk), ...)`, i.e. in the sender's namespace. So
-        // the namespace is not being dismantled while the request lasts.
+        // the namespace is not being dismantled while the request lasts, and it has been fully
+        // set up: a user socket exists only in a namespace that `setup_net()` completed (every
+        // subsystem registered then ran `init` on it; one registered later does so while it
+        // registers).
         // SAFETY: By the type invariant of `SkBuff`, `skb->sk` is the valid kernel socket, and
-        // its namespace stays allocated for `'a` (above).
-        unsafe { Net::from_raw(bindings::sock_net((*self.skb.as_ptr()).sk)) }
+        // the above is the invariant of `ReadyNet` for `'a`.
+        unsafe { ReadyNet::from_raw(bindings::sock_net((*self.skb.as_ptr()).sk)) }
     }
 
     /// Returns whether the sender has capability `cap` in the user namespace owning the

@@ -9,12 +9,36 @@
 //!
 //! The storage is the `net_generic()` slot of the subsystem (`pernet_operations::id` and
 //! `::size`): the network namespace core allocates it zeroed before calling our `init` and frees
-//! it after our `exit`. Next to the data the slot holds a `live` flag, set once `init` has
-//! completed and cleared in `pre_exit`. [`Subsys::get`] looks the data up for the duration of an
-//! RCU read-side critical section and only hands it out while `live` is set. Since the core runs
-//! `synchronize_rcu()` between all `pre_exit` and all `exit` callbacks (in `cleanup_net()` as in
-//! `unregister_pernet_subsys()`), no lookup can still be using the data when `exit` drops it and
-//! the core frees the slot.
+//! it after our `exit` (or right after a failed `init`). Next to the data the slot holds a `live`
+//! flag, set once `init` has completed and cleared in `pre_exit`.
+//!
+//! # Lookups
+//!
+//! [`Subsys::get`] looks the data up for the duration of an RCU read-side critical section. It
+//! reads the slot through `net_generic()`, which checks nothing: the slot pointer of a namespace
+//! is only meaningful while the namespace core keeps the slot allocated, and the array may even
+//! be too short for our id in a namespace our `init` has not run for. So `get` takes a
+//! [`ReadyNet`]: a namespace whose slots (of every registered subsystem) stay allocated while the
+//! reference lives. The abstractions hand out `&ReadyNet` only where they can prove it:
+//!
+//! - the namespace of a netlink request to a kernel socket (`netlink::Request::net`): the
+//!   sender's socket holds a reference on the namespace, so it is fully set up and its clean-up
+//!   has not started;
+//! - the namespace of a device seen in an RCU read-side critical section
+//!   (`netevent::NetDevice::net`): the namespace clean-up moves or unregisters every device,
+//!   waiting for an RCU grace period, before it frees any slot.
+//!
+//! A namespace whose creation fails in our `init` (the core frees the slot at once, without a
+//! grace period) is never ready: it never became visible to user space, and it held no device
+//! yet (subsystems are initialised before any device). The remaining cases are the subsystem's
+//! own registration and unregistration, which happen while namespaces stay alive. They are
+//! covered by the subsystem's `active` flag: set only once `register_pernet_subsys()` has
+//! initialised every namespace (so a failed registration, whose slots are freed without a grace
+//! period, is never looked at), and cleared before `unregister_pernet_subsys()`, which waits for
+//! a grace period before it frees the slots.
+//! Finally, `get` hands the data out only while `live` is set: the core runs `synchronize_rcu()`
+//! between all `pre_exit` and all `exit` callbacks (in `cleanup_net()` as in
+//! `unregister_pernet_subsys()`), so no lookup can still be using the data when `exit` drops it.
 //!
 //! C headers: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h),
 //! [`include/net/netns/generic.h`](srctree/include/net/netns/generic.h)
@@ -67,8 +91,56 @@ impl Net {
     }
 }
 
+/// A network namespace whose per-subsystem data ([`Subsys::get`]) may be looked up.
+///
+/// A [`Net`] only guarantees that the `struct net` is allocated. That is not enough to read a
+/// `net_generic()` slot: the slots of a namespace are allocated by `ops_init()` (which also grows
+/// the slot array to cover the subsystem's id) and freed by the namespace clean-up
+/// (`ops_free_list()`) while the `struct net` stays allocated, leaving dangling pointers in the
+/// array. See the module documentation for where a `&ReadyNet` comes from.
+///
+/// # Invariants
+///
+/// A `&ReadyNet` points to a valid `struct net` (so it is a valid [`Net`]) that, for the lifetime
+/// of the reference:
+///
+/// - has been initialised by every pernet subsystem that is registered (`ops_init()` ran for it,
+///   so its `net_generic()` array covers the subsystem's id and holds its slot), except
+///   subsystems whose registration is still in progress;
+/// - keeps those slots allocated, except the slots of a subsystem that is being unregistered.
+#[repr(transparent)]
+pub(crate) struct ReadyNet(Net);
+
+impl ReadyNet {
+    /// Creates a reference to a ready network namespace from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a `struct net` that satisfies the type invariant for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::net) -> &'a ReadyNet {
+        // SAFETY: `ReadyNet` is a transparent wrapper of `Net`, itself a transparent wrapper of
+        // `struct net`; the caller guarantees the invariant for `'a`.
+        unsafe { &*ptr.cast::<ReadyNet>() }
+    }
+}
+
+impl core::ops::Deref for ReadyNet {
+    type Target = Net;
+
+    fn deref(&self) -> &Net {
+        &self.0
+    }
+}
+
 /// Data kept for every network namespace.
-pub(crate) trait NetData: Sized + Send + Sync + 'static {
+///
+/// # Safety
+///
+/// [`NetData::subsys`] must always return the same `'static` [`Subsys`]: the pernet callbacks
+/// registered by a [`Registration`] of `Self` find the slot of a namespace through the id that
+/// `register_pernet_subsys()` wrote into that subsystem, so any other subsystem (not registered,
+/// or registered with another id) would make them read and write another slot, or none.
+pub(crate) unsafe trait NetData: Sized + Send + Sync + 'static {
     /// The subsystem (a `static`) that registers this type.
     ///
     /// The pernet callbacks are plain C functions that only receive the namespace; they find the
@@ -141,29 +213,34 @@ impl<T: NetData> Subsys<T> {
     }
 
     /// Returns the data of the namespace `net`, valid during the RCU read-side critical
-    /// section `rcu`.
+    /// section `rcu` (and while `net` is ready).
     ///
     /// Returns `None` if the subsystem is not registered, or the data of `net` is not (or no
     /// longer) initialised: while the namespace is being created or torn down, or while the
     /// registration is in progress.
     #[inline(always)]
-    pub(crate) fn get<'a>(&self, net: &Net, _rcu: &'a rcu::Guard) -> Option<Pin<&'a T>> {
+    pub(crate) fn get<'a>(&self, net: &'a ReadyNet, _rcu: &'a rcu::Guard) -> Option<Pin<&'a T>> {
+        // Read inside the critical section `rcu`: if it is still set, the unregistration (which
+        // clears it first) has not reached its grace period yet, and waits for `rcu` to end.
         if !self.active.load(Ordering::Acquire) {
             return None;
         }
-        // SAFETY: `active` is set (with release ordering, after `register_pernet_subsys()` wrote
-        // the id) so `id` is valid and no longer written; `net` is a valid namespace.
+        // `active` is set (with release ordering, after `register_pernet_subsys()` wrote the id
+        // and ran `init` for every namespace), so `id` is valid and no longer written.
+        // SAFETY: By the invariant of `ReadyNet`, `net`'s `net_generic()` array covers `id`,
+        // since the subsystem is registered.
         let slot = unsafe { bindings::net_generic(net.as_ptr(), *self.id.get()) }
             .cast::<Slot<T>>()
             .cast_const();
         if slot.is_null() {
             return None;
         }
-        // A non-null `net_generic()` slot of our id is a zeroed allocation of
-        // `size_of::<Slot<T>>()` bytes, suitably aligned (`ALIGN_OK`). It is freed only after
-        // our `exit`, which runs after a grace period that follows `pre_exit`.
-        // SAFETY: So the slot stays allocated at least until the end of the RCU read-side
-        // critical section `rcu`; `live` is an atomic, valid when zeroed.
+        // The slot is a zeroed allocation of `size_of::<Slot<T>>()` bytes, suitably aligned
+        // (`ALIGN_OK`), made by `ops_init()` for this namespace. It stays allocated at least
+        // until the end of `rcu`: the namespace clean-up cannot free it while `net` is ready
+        // (invariant of `ReadyNet`), and the unregistration frees it only after a grace period
+        // that started after `active` was cleared (see above).
+        // SAFETY: So `slot` is valid for `'a`; `live` is an atomic, valid when zeroed.
         let slot = unsafe { &*slot };
         if !slot.live.load(Ordering::Acquire) {
             return None;
@@ -182,9 +259,11 @@ impl<T: NetData> Subsys<T> {
     /// The subsystem must be registered and its pernet callbacks must be running for `net`
     /// (the slot exists from before `init` until after `exit`).
     unsafe fn slot(net: *mut bindings::net) -> *mut Slot<T> {
+        // This is the subsystem whose callbacks are running (safety requirement of `NetData`).
         let subsys = T::subsys();
         // SAFETY: The subsystem is registered (the callbacks are only called then), so `id` has
-        // been written by `register_pernet_subsys()` before any callback ran.
+        // been written by `register_pernet_subsys()` before any callback ran; the core has
+        // assigned the slot of `net` (the caller's guarantee).
         unsafe { bindings::net_generic(net, *subsys.id.get()) }.cast::<Slot<T>>()
     }
 
@@ -199,9 +278,10 @@ impl<T: NetData> Subsys<T> {
         let slot = unsafe { Self::slot(net) };
         // SAFETY: `net` is valid for the duration of this call.
         let init = T::init(unsafe { Net::from_raw(net) });
+        // On error, the initialiser has cleaned up after itself and the core frees the slot at
+        // once (no lookup can be reading it, see the module documentation).
         // SAFETY: `slot` points to a zeroed allocation of the right size and alignment, owned
-        // by us until `exit`; it is never moved, so the data stays pinned. On error, the
-        // initialiser has cleaned up after itself and the core frees the slot.
+        // by us until `exit`; it is never moved, so the data stays pinned.
         match unsafe { init.__pinned_init(core::ptr::addr_of_mut!((*slot).data)) } {
             Ok(()) => {
                 // SAFETY: `slot` is valid (see above).
