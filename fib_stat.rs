@@ -407,18 +407,33 @@ netevent_callback! {
 // Module.
 // ---------------------------------------------------------------------------------------------
 
-/// The module: its registrations, dropped in field order on unload.
+/// The module: its registrations, dropped in field order on unload, the reverse of the order
+/// `init` creates them in.
 ///
-/// 1. The netevent notifier is unregistered first; unregistering waits for a grace period, so
-///    no `net_event_callback` runs anymore.
-/// 2. Then the pernet subsystem: for every namespace `pre_exit` hides the state, a grace period
-///    passes, and `exit` releases the kernel socket and drops the statistics.
+/// `init` registers the netevent notifier first and the pernet subsystem last: the pernet
+/// registration creates the kernel sockets, and once one exists a user socket of the protocol can
+/// be opened and take a reference on the module (`netlink_create()`). A module whose `init`
+/// fails is freed whatever its reference count, so nothing that can fail may come after the
+/// sockets. (The pernet registration itself can still fail for one namespace after creating the
+/// socket of another; the netlink core gives no way around that, for C modules either.) The
+/// notifier needs nothing from the pernet subsystem: until it is registered, lookups find no
+/// state (`Subsys::get` returns `None`).
+///
+/// On unload:
+///
+/// 1. The pernet subsystem is unregistered: lookups stop finding state (the subsystem is
+///    inactive from the start), then for every namespace `pre_exit` hides the state, a grace
+///    period passes, and `exit` releases the kernel socket and drops the statistics. A
+///    `net_event_callback` running meanwhile finds nothing, or uses the state within its RCU
+///    read-side critical section, which the grace periods wait for.
+/// 2. Then the netevent notifier: unregistering waits for a grace period, so no
+///    `net_event_callback` runs anymore when the module's code goes away.
 ///
 /// No request can be in flight: user sockets of our netlink protocol hold a reference to the
 /// module (`netlink_create()`), so the module cannot be unloaded while one is open.
 struct FibStat {
-    _events: netevent::Registration,
     _pernet: pernet::Registration<NetState>,
+    _events: netevent::Registration,
 }
 
 impl kernel::Module for FibStat {
@@ -432,8 +447,9 @@ impl kernel::Module for FibStat {
             );
             return Err(EINVAL);
         }
-        // Order: the per-netns state (and sockets) first, then the notifier that looks it up.
-        // If the notifier fails, `pernet` is dropped, i.e. unregistered.
+        // Order: see `FibStat`. If the pernet registration fails, `events` is dropped, i.e.
+        // unregistered.
+        let events = netevent::Registration::new(NET_EVENT_CALLBACK)?;
         let pernet = pernet::Registration::<NetState>::new().inspect_err(|e| {
             pr_err!(
                 "registering the pernet subsystem (netlink protocol {}) failed: {:?}\n",
@@ -441,15 +457,14 @@ impl kernel::Module for FibStat {
                 e
             )
         })?;
-        let events = netevent::Registration::new(NET_EVENT_CALLBACK)?;
         pr_info!(
             "loaded, lock mode {}, netlink protocol {}\n",
             LOCK_MODE.1,
             proto
         );
         Ok(FibStat {
-            _events: events,
             _pernet: pernet,
+            _events: events,
         })
     }
 }
