@@ -1,14 +1,20 @@
 # fib-stat: top-level entry points. The module's own Kbuild rules are in ./Kbuild.
 #
 #   make repro        the one-command reproduction: spin splat vs clean bh run
-#   make test         every test (host unit tests + guest scenarios)
-#   make kernel       the cached lockdep guest kernel
-#   make [module]     fib_stat.ko in lock mode LOCK (spin|bh, default bh)
+#   make test         every test (host unit tests + guest scenarios) on both kernel
+#                     flavors; FLAVOR=default or FLAVOR=debug runs one flavor's tests
+#   make kernel       the cached lockdep guest kernel (FLAVOR=debug: the debug flavor,
+#                     KASAN, kmemleak, UBSAN, DEBUG_OBJECTS, DEBUG_NET)
+#   make [module]     fib_stat.ko in lock mode LOCK (spin|bh, default bh) for FLAVOR
 #   make modules      both lock modes
 #   make tool         the fibstat CLI, static, for host and guest
 #   make setup        install the build dependencies (Debian 12)
 
 LOCK ?= bh
+# Kernel flavor: default or debug. Empty: default for kernel/module/repro, both for test.
+FLAVOR ?=
+KFLAVOR := $(or $(FLAVOR),default)
+TEST_FLAVORS := $(or $(FLAVOR),default debug)
 LLVM ?= -19
 BUILD := $(CURDIR)/build
 MODULE_SRCS := Kbuild Kconfig $(wildcard *.rs)
@@ -16,7 +22,7 @@ CARGO_TARGET := x86_64-unknown-linux-gnu
 TOOL_BIN := $(BUILD)/bin/fibstat
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all setup kernel module modules tool test repro clean check-lock
+.PHONY: all setup kernel module modules tool test repro clean check-lock check-flavor
 
 all: module
 
@@ -24,29 +30,39 @@ setup:
 	@scripts/setup
 
 # Kernel: scripts/build-kernel decides from its cache key whether anything is to do.
-kernel: setup
-	@scripts/build-kernel
+kernel: setup check-flavor
+	@scripts/build-kernel --flavor $(KFLAVOR)
 
 check-lock:
 	@case "$(LOCK)" in spin|bh) ;; *) echo "LOCK must be spin or bh, not '$(LOCK)'" >&2; exit 2;; esac
+
+check-flavor:
+	@for f in $(TEST_FLAVORS); do case "$$f" in default|debug) ;; *) echo "FLAVOR must be default or debug, not '$$f'" >&2; exit 2;; esac; done
 
 # KDIR defaults to the cached project kernel; override to build against another tree.
 KDIR ?=
 
 module: check-lock kernel
-	@scripts/build-module $(LOCK) $(KDIR)
+	@scripts/build-module --flavor $(KFLAVOR) $(LOCK) $(KDIR)
 
 modules: kernel
-	@scripts/build-module spin $(KDIR)
-	@scripts/build-module bh $(KDIR)
+	@scripts/build-module --flavor $(KFLAVOR) spin $(KDIR)
+	@scripts/build-module --flavor $(KFLAVOR) bh $(KDIR)
 
 tool: setup
 	@scripts/build-tool
 
-test: modules tool
-	@scripts/test
+# Every flavor tested needs its kernel and both module builds.
+test: setup check-flavor tool
+	@for f in $(TEST_FLAVORS); do \
+		scripts/build-kernel --flavor $$f && \
+		scripts/build-module --flavor $$f spin && \
+		scripts/build-module --flavor $$f bh || exit 1; \
+	done
+	@scripts/test --flavors "$(TEST_FLAVORS)"
 
-repro: modules tool
+repro: check-flavor tool
+	@$(MAKE) --no-print-directory modules FLAVOR=default
 	@scripts/repro
 
 clean:

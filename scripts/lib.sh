@@ -39,3 +39,18 @@ die() {
 note() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 
 total_elapsed() { _elapsed "$_t0"; }
+
+# Kernel flavors: default (lockdep, debug info, kCFI) and debug (+ KASAN,
+# kmemleak, UBSAN, DEBUG_OBJECTS, DEBUG_NET); see scripts/build-kernel.
+FLAVORS="default debug"
+check_flavor() {
+	case "$1" in default | debug) ;; *) die "flavor must be default or debug, not '$1'" ;; esac
+}
+# kernel_link FLAVOR: the link to the flavor's cached kernel tree.
+kernel_link() {
+	if [ "$1" = default ]; then echo "$FIB_STAT_BUILD/kernel"; else echo "$FIB_STAT_BUILD/kernel-$1"; fi
+}
+# module_dir FLAVOR MODE: where build-module puts fib_stat.ko of that flavor and lock mode.
+module_dir() {
+	if [ "$1" = default ]; then echo "$FIB_STAT_BUILD/module/$2"; else echo "$FIB_STAT_BUILD/module-$1/$2"; fi
+}

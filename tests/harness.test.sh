@@ -18,6 +18,30 @@ test_boot_runs_project_kernel_with_lockdep() {
 	check_grep "end of kernel log" '^----- end of guest kernel log -----$' "$o"
 }
 
+# Guests have the CPUs asked for (QEMU -smp N,sockets=N; -smp N alone gave one CPU).
+test_guest_cpus_and_memory() {
+	local o=$TEST_TMP/cpus.out
+	vm "$o" -- sh -c 'echo "nproc=$(nproc)"; grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online; sed -n "s/^MemTotal: *\([0-9]*\) kB/mem_kb=\1/p" /proc/meminfo'
+	check_eq "vm-run status" 0 "$vm_rc"
+	command_output "$o" >"$o.cmd"
+	check_eq "default: nproc" "nproc=2" "$(sed -n 1p "$o.cmd")"
+	check_eq "default: processors in /proc/cpuinfo" 2 "$(sed -n 2p "$o.cmd")"
+	check_eq "default: CPUs online" 0-1 "$(sed -n 3p "$o.cmd")"
+	check_grep "kernel brought up 2 CPUs" 'smp: Brought up 1 node, 2 CPUs' "$o"
+	local kb
+	kb=$(sed -n 's/^mem_kb=//p' "$o.cmd")
+	# 1024 MiB minus what the kernel reserves for itself.
+	[ -n "$kb" ] && [ "$kb" -gt 800000 ] && [ "$kb" -le 1048576 ] || _fail "default memory: MemTotal $kb kB, expected 800000..1048576"
+	vm "$o" --cpus 1 --memory 512 -- sh -c 'echo "nproc=$(nproc)"; sed -n "s/^MemTotal: *\([0-9]*\) kB/mem_kb=\1/p" /proc/meminfo'
+	check_eq "vm-run status" 0 "$vm_rc"
+	check_grep "--cpus 1" '^nproc=1$' "$o"
+	kb=$(command_output "$o" | sed -n 's/^mem_kb=//p')
+	[ -n "$kb" ] && [ "$kb" -gt 350000 ] && [ "$kb" -le 524288 ] || _fail "--memory 512: MemTotal $kb kB, expected 350000..524288"
+	vm "$o" --cpus 4 -- nproc
+	check_eq "vm-run status" 0 "$vm_rc"
+	check_eq "--cpus 4" 4 "$(command_output "$o")"
+}
+
 test_boot_is_fast() {
 	local o=$TEST_TMP/fast.out start end
 	# Untimed first boot: on a new kernel it includes the one-time KVM probe.
@@ -78,6 +102,12 @@ test_usage_errors() {
 	check_eq "status for --lock bogus" 2 "$vm_rc"
 	vm "$TEST_TMP/usage2.out" --topology
 	check_eq "status for a missing value" 2 "$vm_rc"
+	vm "$TEST_TMP/usage3.out" --cpus 0 -- true
+	check_eq "status for --cpus 0" 2 "$vm_rc"
+	check_grep "names the problem" 'error: --cpus must be 1\.\.64' "$TEST_TMP/usage3.out"
+	vm "$TEST_TMP/usage4.out" --flavor fancy -- true
+	check_eq "status for --flavor fancy" 2 "$vm_rc"
+	check_grep "names the problem" "flavor must be default or debug, not 'fancy'" "$TEST_TMP/usage4.out"
 }
 
 # arping from ns2 to ns1: a reply proves a working neighbour across the namespaces.

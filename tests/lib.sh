@@ -25,12 +25,16 @@ check_no_grep() {
 # check_le WHAT LIMIT VALUE (numbers, decimals allowed)
 check_le() { awk -v a="$3" -v b="$2" 'BEGIN { exit !(a <= b) }' || _fail "$1: $3 exceeds $2"; }
 
-# vm OUT -- vm-run arguments...: run a guest, output to OUT, status in $vm_rc
+# The kernel flavor under test (tests/run --flavors); guests boot it.
+FIB_STAT_FLAVOR=${FIB_STAT_FLAVOR:-default}
+
+# vm OUT -- vm-run arguments...: run a guest of the flavor under test, output to
+# OUT, status in $vm_rc
 vm() {
 	local out=$1
 	shift
 	vm_rc=0
-	"$VM_RUN" "$@" >"$out" 2>&1 || vm_rc=$?
+	"$VM_RUN" --flavor "$FIB_STAT_FLAVOR" "$@" >"$out" 2>&1 || vm_rc=$?
 }
 
 # kernel_log FILE: the guest kernel log section of a vm-run output
@@ -38,10 +42,17 @@ kernel_log() { sed -n '/^----- guest kernel log -----$/,/^----- end of guest ker
 # command_output FILE: what COMMAND printed (before the kernel log)
 command_output() { sed '/^----- guest kernel log -----$/,$d' "$1"; }
 
-# check_clean_log WHAT FILE: no WARNING, BUG, lockdep or Oops in the guest log
+# check_clean_log WHAT FILE: no WARNING, BUG, lockdep, Oops, KASAN, UBSAN, CFI,
+# ODEBUG or list/refcount report in the guest log, debug_locks 1, and on the
+# debug flavor no kmemleak report.
 check_clean_log() {
 	kernel_log "$2" >"$2.klog"
-	# Banners of lockdep, WARN(), BUG() and oops reports, and any stack dump.
-	check_no_grep "$1: kernel log" 'WARNING:|BUG:|Oops|cut here|INFO: |inconsistent lock state|circular locking|possible recursive|lock inversion|Call Trace' "$2.klog"
+	# Banners of lockdep, WARN(), BUG() (KASAN: BUG: KASAN:), oops, UBSAN, kCFI,
+	# debug objects, list debugging and refcount reports, and any stack dump.
+	check_no_grep "$1: kernel log" 'WARNING:|BUG:|Oops|cut here|INFO: |inconsistent lock state|circular locking|possible recursive|lock inversion|Call Trace|UBSAN:|KASAN|CFI failure|ODEBUG:|list_(add|del) corruption|refcount_t:' "$2.klog"
 	check_grep "$1: debug_locks" '^guest debug_locks: +1$' "$2"
+	if [ "$FIB_STAT_FLAVOR" = debug ]; then
+		check_grep "$1: kmemleak ran" '^guest kmemleak: [0-9]+$' "$2"
+		check_grep "$1: kmemleak" '^guest kmemleak: 0$' "$2"
+	fi
 }

@@ -2,7 +2,9 @@
 # The fib_stat module in the guest: load/unload, round trips, isolation,
 # privilege, malformed requests, netns lifecycle, unload under traffic.
 # Every guest script prints "PASS <name>" last; every run must leave a clean
-# kernel log (no WARNING/BUG/lockdep report, debug_locks 1).
+# kernel log (no WARNING/BUG/lockdep report, debug_locks 1), and on the debug
+# flavor also no KASAN/UBSAN/kCFI/DEBUG_OBJECTS report and no kmemleak leak.
+TEST_FLAVORS="default debug"
 
 # guest NAME LOCK TOPOLOGY SCRIPT [ARGS...]: run tests/guest/SCRIPT in a guest
 guest() {
