@@ -22,7 +22,7 @@ image_send() { printf '%b' "$2" >"$1/serial.in"; }
 # image_boot NAME NICS MENU_KEY: boot a copy-on-write overlay of fib-stat.vmdk
 # (the image itself stays as built: GRUB writes its environment block) with
 # NICS vmxnet3 NICs (IMAGE_NIC_MODEL: another QEMU NIC model), type MENU_KEY at
-# the first GRUB menu (Enter: the default entry) and Enter at each "reboots now"
+# the first GRUB menu (Enter: the default entry) and Enter at each "Enter on ttyS0"
 # prompt, until the guest prints "fib-stat image: finished". Leaves in
 # $TEST_TMP/NAME/: console.log (the serial port, CRs removed) and screen.txt
 # (the VGA text screen at the end). Fails if the guest never finishes.
@@ -55,7 +55,7 @@ image_boot() {
 			[ "$menus" = 0 ] && image_send "$d" "$key"
 			menus=$n
 		fi
-		n=$(grep -c 'Enter on the serial port reboots now' "$d/console.raw" || true)
+		n=$(grep -c 'or now: Enter on ttyS0' "$d/console.raw" || true)
 		if [ "$n" -gt "$prompts" ]; then
 			image_send "$d" '\r'
 			prompts=$n
@@ -64,6 +64,7 @@ image_boot() {
 			finished=1
 			break
 		fi
+		grep -q 'Kernel panic - not syncing' "$d/console.raw" && break
 		sleep 0.25
 	done
 	if kill -0 "$qpid" 2>/dev/null; then
@@ -81,7 +82,13 @@ image_boot() {
 	echo "== $name: serial console (last 60 lines of $d/console.log)"
 	tail -n 60 "$d/console.log"
 	if [ "$finished" != 1 ]; then
-		if [ "$SECONDS" -ge "$deadline" ]; then n="within ${IMAGE_BOOT_TIMEOUT}s (IMAGE_BOOT_TIMEOUT)"; else n="before QEMU exited"; fi
+		if grep -q 'Kernel panic - not syncing' "$d/console.raw"; then
+			n="(the guest kernel panicked: $(grep -a -m1 -o 'Kernel panic - not syncing.*' "$d/console.log"))"
+		elif [ "$SECONDS" -ge "$deadline" ]; then
+			n="within ${IMAGE_BOOT_TIMEOUT}s (IMAGE_BOOT_TIMEOUT)"
+		else
+			n="before QEMU exited"
+		fi
 		_fail "$name: the guest did not print 'fib-stat image: finished' $n; QEMU said: $(tail -n 3 "$d/qemu.log" | tr '\n' ' ')"
 	fi
 }
@@ -188,11 +195,11 @@ test_image_both_vmxnet3() {
 	check_eq "kernels booted" 2 "$(grep -c '^fib-stat image: boot [0-9] of [0-9]: lock mode ' "$c")"
 	check_grep "boot 1: spin" '^fib-stat image: boot 1 of 2: lock mode spin \(' "$c"
 	check_grep "boot 2: bh" '^fib-stat image: boot 2 of 2: lock mode bh \(' "$c"
-	check_eq "vmxnet3 topology, both boots" 2 "$(grep -c '^fib-stat image: two vmxnet3 NICs: eth0 -> ns1 (192\.0\.2\.1), eth1 -> ns2 (192\.0\.2\.2); ARP goes through the virtual switch$' "$c")"
+	check_eq "vmxnet3 topology, both boots" 2 "$(grep -c '^fib-stat image: vmxnet3 NICs eth0 -> ns1 192\.0\.2\.1, eth1 -> ns2 192\.0\.2\.2$' "$c")"
 	check_no_grep "no veth fallback" 'falling back to a veth pair' "$c"
 	# The seed's report on the console as the kernel printed it during the runs
 	# (from the scenario's start to its verdict): once, in the spin run.
-	sed -n '/^fib-stat image: running the make repro scenario/,/^fib-stat repro verdict/p' "$c" >"$c.runs"
+	sed -n '/^fib-stat image: make repro scenario:/,/^fib-stat repro verdict/p' "$c" >"$c.runs"
 	check_eq "lockdep reports printed during the runs" 1 "$(grep -cE '^\[ *[0-9]+\.[0-9]+\] WARNING: inconsistent lock state$' "$c.runs")"
 	check_eq "the transition, printed by the kernel" 1 "$(grep -cE '^\[ *[0-9]+\.[0-9]+\] inconsistent \{SOFTIRQ-ON-W\} -> \{IN-SOFTIRQ-W\} usage\.$' "$c.runs")"
 
@@ -212,14 +219,15 @@ test_image_both_vmxnet3() {
 	check_eq "failed checks" 0 "$(grep -c '"ok": false' "$j")"
 
 	# The human verdict on the serial port and the last one on the screen.
-	check_grep "spin summary" '^fib-stat image: spin: PASS: the spin_lock build reproduces the seed.s lockdep report$' "$c"
-	check_grep "bh summary" '^fib-stat image: bh: PASS: the spin_lock_bh build runs the same workload clean \(debug_locks 1\)$' "$c"
+	check_grep "spin summary" '^fib-stat image: spin PASS: spin_lock reproduces the seed.s lockdep report$' "$c"
+	check_grep "bh summary" '^fib-stat image: bh PASS: spin_lock_bh runs the workload clean, debug_locks 1$' "$c"
 	check_grep "reboot between" '^fib-stat image: rebooting$' "$c"
 	local s=$TEST_TMP/both/screen.txt
 	check_grep "screen: verdict" '^fib-stat repro verdict: PASS' "$s"
 	check_grep "screen: bh run" '^PASS bh +netlink-then-arp +no lockdep report' "$s"
 	check_grep "screen: debug_locks" '^ +debug_locks +1 +lockdep usage \+\.-\. ' "$s"
-	check_grep "screen: bh summary" '^fib-stat image: bh: PASS: the spin_lock_bh build runs the same workload clean' "$s"
+	check_grep "screen: bh summary" '^fib-stat image: bh PASS: spin_lock_bh runs the workload clean, debug_locks 1$' "$s"
+	check_grep "screen: finished" '^fib-stat image: finished; the VM can be powered off$' "$s"
 }
 
 # Menu entry 2 (spin) typed on the serial port, one NIC: the veth fallback.
@@ -231,7 +239,8 @@ test_image_spin_one_nic_veth() {
 	check_eq "GRUB: the spin entry" "fib-stat: spin" "$(grep -o 'fib-stat: [a-z]*$' "$c")"
 	check_eq "kernels booted" 1 "$(grep -c '^fib-stat image: boot [0-9] of [0-9]: lock mode ' "$c")"
 	check_grep "boot: spin only" '^fib-stat image: boot 1 of 1: lock mode spin \(' "$c"
-	check_grep "says it falls back" '^fib-stat image: found 1 NIC\(s\), 1 of them vmxnet3; the scenario needs two on one network: falling back to a veth pair \(ARP through veth, not a NIC\)$' "$c"
+	check_grep "counts the NICs" '^fib-stat image: 1 NIC\(s\), 1 vmxnet3; the scenario needs two on one network:$' "$c"
+	check_grep "says it falls back" '^fib-stat image: falling back to a veth pair \(ARP through veth, not a NIC\)$' "$c"
 	json_runs "$c" >"$j"
 	check_eq "verdicts" 1 "$(grep -c '^----- fib-stat report.json' "$j")"
 	check_grep "verdict" '^  "passed": true,' "$j"
@@ -249,4 +258,5 @@ test_image_spin_one_nic_veth() {
 	check_grep "screen: lock class" '^ +lock class +fib_stat\.lock$' "$s"
 	check_grep "screen: process side" '^ +process side +fib_stat_rcv_proc$' "$s"
 	check_grep "screen: softirq side" '^ +softirq side +net_event_callback$' "$s"
+	check_grep "screen: spin summary" '^fib-stat image: spin PASS: spin_lock reproduces the seed.s lockdep report$' "$s"
 }
