@@ -106,7 +106,10 @@ image_screen() {
 	done
 	hi=$(sed -n 's/.*portb\[0x03d5\] = \(0x[0-9a-f]*\).*/\1/p' "$d/monitor.log" | sed -n 1p)
 	lo=$(sed -n 's/.*portb\[0x03d5\] = \(0x[0-9a-f]*\).*/\1/p' "$d/monitor.log" | sed -n 2p)
-	[ -n "$hi" ] && [ -n "$lo" ] || { echo "image_screen: no CRT start address from the QEMU monitor"; return 0; }
+	if [ -z "$hi" ] || [ -z "$lo" ]; then
+		echo "image_screen: no CRT start address from the QEMU monitor"
+		return 0
+	fi
 	start=$(((hi << 8 | lo) * 2 + 0xb8000))
 	echo "xp /2000hx $start" >"$d/monitor.in"
 	# 2000 cells, 8 a line: "00000000000b8000: 0x0746 0x0769 ..."
@@ -156,30 +159,48 @@ test_image_files() {
 	check_eq "qemu-img check OVA disk" "No errors were found on the image." "$(qemu-img check "$x/fib-stat-disk1.vmdk" 2>&1 | head -n 1)"
 	check_eq "OVA disk content" "Images are identical." "$(qemu-img compare "$vmdk" "$x/fib-stat-disk1.vmdk" 2>&1)"
 
-	# The descriptor: well-formed, and what it declares.
+	# The descriptor: well-formed, and what it declares (XPath on local names:
+	# the OVF, RASD and VMware namespaces need no declaring).
 	local ovf=$x/fib-stat.ovf
 	xmllint --noout "$ovf" || _fail "fib-stat.ovf is not well-formed XML"
 	q() { xmllint --xpath "$1" "$ovf" 2>/dev/null; }
-	local item='//*[local-name()="Item"]' rt='*[local-name()="ResourceType"]'
-	local at='@*[local-name()'
-	check_eq "File href" fib-stat-disk1.vmdk "$(q "string(//*[local-name()=\"File\"]/$at=\"href\"])")"
-	check_eq "File size = the disk in the OVA" "$(stat -c %s "$x/fib-stat-disk1.vmdk")" "$(q "string(//*[local-name()=\"File\"]/$at=\"size\"])")"
-	check_eq "Disk fileRef" file1 "$(q "string(//*[local-name()=\"Disk\"]/$at=\"fileRef\"])")"
-	check_eq "Disk capacity = virtual size" "$capacity" "$(q "string(//*[local-name()=\"Disk\"]/$at=\"capacity\"])")"
-	check_eq "Disk format" http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized "$(q "string(//*[local-name()=\"Disk\"]/$at=\"format\"])")"
-	check_eq "disk item on the disk" ovf:/disk/vmdisk1 "$(q "string($item[$rt=17]/*[local-name()=\"HostResource\"])")"
-	check_eq "CPU items" 1 "$(q "count($item[$rt=3])")"
-	check_eq "vCPUs" 2 "$(q "string($item[$rt=3]/*[local-name()=\"VirtualQuantity\"])")"
-	check_eq "memory unit" "byte * 2^20" "$(q "string($item[$rt=4]/*[local-name()=\"AllocationUnits\"])")"
-	check_eq "memory MiB" 1024 "$(q "string($item[$rt=4]/*[local-name()=\"VirtualQuantity\"])")"
-	check_eq "SCSI controller" VirtualSCSI "$(q "string($item[$rt=6]/*[local-name()=\"ResourceSubType\"])")"
-	check_eq "disk on the SCSI controller" "$(q "string($item[$rt=6]/*[local-name()=\"InstanceID\"])")" "$(q "string($item[$rt=17]/*[local-name()=\"Parent\"])")"
-	check_eq "NICs" 2 "$(q "count($item[$rt=10])")"
-	check_eq "vmxnet3 NICs" 2 "$(q "count($item[$rt=10][*[local-name()=\"ResourceSubType\"]=\"VmxNet3\"])")"
-	check_eq "NICs on one network" 2 "$(q "count($item[$rt=10][*[local-name()=\"Connection\"]=\"VM Network\"])")"
-	check_eq "networks" "VM Network" "$(q "string(//*[local-name()=\"Network\"]/$at=\"name\"])")"
-	check_eq "serial ports" 1 "$(q "count($item[$rt=21])")"
-	check_eq "firmware" bios "$(q "string(//*[local-name()=\"Config\"][$at=\"key\"]=\"firmware\"]/$at=\"value\"])")"
+	# attr ELEMENT ATTRIBUTE: the attribute of the first such element
+	attr() { q "string(//*[local-name()='$1']/@*[local-name()='$2'])"; }
+	# items RESOURCE_TYPE [FIELD VALUE]: how many hardware items of that type (with FIELD = VALUE)
+	items() {
+		if [ $# = 1 ]; then
+			q "count(//*[local-name()='Item'][*[local-name()='ResourceType']=$1])"
+		else
+			q "count(//*[local-name()='Item'][*[local-name()='ResourceType']=$1][*[local-name()='$2']='$3'])"
+		fi
+	}
+	# field RESOURCE_TYPE FIELD: FIELD of the first item of that type
+	field() { q "string(//*[local-name()='Item'][*[local-name()='ResourceType']=$1]/*[local-name()='$2'])"; }
+	check_eq "File href" fib-stat-disk1.vmdk "$(attr File href)"
+	check_eq "File size = the disk in the OVA" "$(stat -c %s "$x/fib-stat-disk1.vmdk")" "$(attr File size)"
+	check_eq "File id" file1 "$(attr File id)"
+	check_eq "Disk fileRef" file1 "$(attr Disk fileRef)"
+	check_eq "Disk capacity = virtual size" "$capacity" "$(attr Disk capacity)"
+	check_eq "Disk capacity unit" byte "$(attr Disk capacityAllocationUnits)"
+	check_eq "Disk format" http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized "$(attr Disk format)"
+	check_eq "disk items" 1 "$(items 17)"
+	check_eq "Disk id" vmdisk1 "$(attr Disk diskId)"
+	check_eq "disk item on the disk" ovf:/disk/vmdisk1 "$(field 17 HostResource)"
+	check_eq "CPU items" 1 "$(items 3)"
+	check_eq "vCPUs" 2 "$(field 3 VirtualQuantity)"
+	check_eq "memory items" 1 "$(items 4)"
+	check_eq "memory unit" "byte * 2^20" "$(field 4 AllocationUnits)"
+	check_eq "memory MiB" 1024 "$(field 4 VirtualQuantity)"
+	check_eq "SCSI controllers" 1 "$(items 6 ResourceSubType VirtualSCSI)"
+	check_eq "SCSI controller id" 3 "$(field 6 InstanceID)"
+	check_eq "disk on the SCSI controller" 3 "$(field 17 Parent)"
+	check_eq "NICs" 2 "$(items 10)"
+	check_eq "vmxnet3 NICs" 2 "$(items 10 ResourceSubType VmxNet3)"
+	check_eq "NICs on one network" 2 "$(items 10 Connection "VM Network")"
+	check_eq "networks" 1 "$(q "count(//*[local-name()='Network'])")"
+	check_eq "network name" "VM Network" "$(attr Network name)"
+	check_eq "serial ports" 1 "$(items 21)"
+	check_eq "firmware" bios "$(q "string(//*[local-name()='Config'][@*[local-name()='key']='firmware']/@*[local-name()='value'])")"
 }
 
 # The default menu entry (Enter at the menu): "both", spin then bh after a
