@@ -9,6 +9,9 @@
 #   make modules      both lock modes
 #   make tool         the fibstat CLI, static, for host and guest
 #   make setup        install the build dependencies (Debian 12)
+#   make image        build/image/fib-stat.vmdk and fib-stat.ova: a VM for VMware (and
+#                     VirtualBox) that reproduces the report and proves the fix on boot
+#   make image-test   boot that image in QEMU as VMware would and check its verdict
 
 LOCK ?= bh
 # Kernel flavor: default or debug. Empty: default for kernel/module/repro, both for test.
@@ -64,6 +67,15 @@ test: setup check-flavor tool
 repro: check-flavor tool
 	@$(MAKE) --no-print-directory modules FLAVOR=default
 	@scripts/repro
+
+# The importable VM: default-flavor kernel, both module builds, fibstat, repro-verdict.
+.PHONY: image image-test
+image: tool
+	@$(MAKE) --no-print-directory modules FLAVOR=default
+	@scripts/mkimage
+
+image-test: image
+	@tests/run tests/image.test.sh
 
 clean:
 	rm -rf $(BUILD)
