@@ -15,14 +15,14 @@ test_kasan_use_after_free() {
 	check_grep "allocation stack" '\] Allocated by task [0-9]+:$' "$k"
 	check_grep "free stack" '\] Freed by task [0-9]+:$' "$k"
 	check_grep "the object" '\] The buggy address belongs to the object at [0-9a-f]{16}$' "$k"
-	check_grep "insmod refused by the module" '^insmod status 1$' "$TEST_TMP/oracle-kasan.out"
+	check_grep "the module loaded" '^insmod status 0$' "$TEST_TMP/oracle-kasan.out"
 	oracle_is_noticed kasan
 }
 
 test_ubsan_array_index_out_of_bounds() {
 	oracle_run ubsan ubsan
 	local k=$TEST_TMP/oracle-ubsan.klog line
-	line=$(grep -n 'READ_ONCE(pair.a\[READ_ONCE(oracle_index)\])' "$ROOT/tests/oracles/oracle.c" | cut -d: -f1)
+	line=$(grep -n 'int v = pair.a\[i\];' "$ROOT/tests/oracles/oracle.c" | cut -d: -f1)
 	check_grep "UBSAN title and source line" "\\] UBSAN: array-index-out-of-bounds in .*/oracle\\.c:$line:[0-9]+\$" "$k"
 	check_grep "what was wrong" "\\] index 4 is out of range for type 'int\\[4\\]'\$" "$k"
 	oracle_is_noticed ubsan
@@ -32,14 +32,16 @@ test_kmemleak_unreferenced_object() {
 	oracle_run kmemleak kmemleak
 	local o=$TEST_TMP/oracle-kmemleak.out
 	check_grep "exactly one leak" '^guest kmemleak: 1$' "$o"
-	check_grep "its size" '^unreferenced object 0x[0-9a-f]{16} \(size 4321\):$' "$o"
+	# kmalloc(4321) is served by kmalloc-8k.
+	check_grep "its size" '^unreferenced object 0x[0-9a-f]{16} \(size 8192\):$' "$o"
+	check_grep "who allocated it" '^  comm "insmod", pid [0-9]+, jiffies [0-9]+$' "$o"
 	check_grep "where it was allocated" '^ +oracle_kmemleak\+0x[0-9a-f]+/0x[0-9a-f]+ \[oracle\]$' "$o"
 	oracle_is_noticed kmemleak
 }
 
 test_debug_objects_free_of_active_timer() {
 	oracle_run odebug odebug
-	check_grep "ODEBUG report" '\] ODEBUG: free active \(active state 0\) object: [0-9a-fx]+ object type: timer_list hint: oracle_timer_fn\+0x0/0x[0-9a-f]+ \[oracle\]$' "$TEST_TMP/oracle-odebug.klog"
+	check_grep "ODEBUG report" '\] ODEBUG: free active \(active state 0\) object: [^ ]+ object type: timer_list hint: oracle_timer_fn\+0x0/0x[0-9a-f]+ \[oracle\]$' "$TEST_TMP/oracle-odebug.klog"
 	oracle_is_noticed odebug
 }
 
