@@ -41,17 +41,21 @@
 //! not counted are those answered `EAGAIN` because the namespace's state does not exist: not
 //! possible as long as the kernel sockets exist only while the state does (`pernet`).
 //!
-//! "Last update" is the time of the last RECORD, neighbour update or redirect, read under the
-//! lock by the update itself, so that it never goes backwards between racing updates; RESET sets
-//! it back to 0 (never).
+//! "Last update" is the time (`CLOCK_REALTIME`, [`clock::ktime_get_real_fast_ns`]) of the last
+//! RECORD, neighbour update or redirect, read under the lock by the update itself: racing
+//! updates store their times in the order they take the lock, so a slower one cannot store an
+//! older time over a newer one (it could when the time was read before the lock). RESET sets it
+//! back to 0 (never).
 //!
 //! # The softirq path
 //!
 //! [`net_event_callback`] runs for every neighbour update of every namespace, so it does as
 //! little as it can: events other than neighbour updates and redirects are dropped before
-//! anything else, the RCU read-side critical section is the one the notifier chain already holds
-//! (no nested `rcu_read_lock()`, which `CONFIG_PROVE_RCU` makes a lockdep acquisition), and the
-//! clock is read only when counting, under the lock.
+//! anything else; the RCU read-side critical section is the one the notifier chain already holds
+//! (no nested `rcu_read_lock()`, here or in `net_generic()`, which `CONFIG_PROVE_RCU` makes
+//! lockdep acquisitions); the lock is taken with `spin_lock()`, bottom halves being off already;
+//! and the clock is read only when counting, under the lock, from the fast timekeeper (no
+//! lockdep-annotated seqcount).
 //!
 //! # Safety
 //!
@@ -240,7 +244,7 @@ fn handle_request(req: &Request<'_>) -> Result {
         } => {
             stats.gw_records = stats.gw_records.wrapping_add(u64::from(count));
             stats.last_gateway = Some((gateway, ifindex));
-            stats.last_update_ns = clock::ktime_get_real_ns();
+            stats.last_update_ns = clock::ktime_get_real_fast_ns();
             None
         }
         Command::Reset => {
@@ -331,7 +335,7 @@ netevent_callback! {
                 if last.is_some() {
                     stats.last_neigh = last;
                 }
-                stats.last_update_ns = clock::ktime_get_real_ns();
+                stats.last_update_ns = clock::ktime_get_real_fast_ns();
             }
             NetEvent::Redirect(redirect) => {
                 let Some(state) = redirect
@@ -342,7 +346,7 @@ netevent_callback! {
                 };
                 let mut stats = state.stats.lock();
                 stats.redirects = stats.redirects.wrapping_add(1);
-                stats.last_update_ns = clock::ktime_get_real_ns();
+                stats.last_update_ns = clock::ktime_get_real_fast_ns();
             }
             NetEvent::Other => {}
         }
