@@ -20,7 +20,8 @@
 //! # Lookups
 //!
 //! [`Subsys::get`] looks the data up for the duration of an RCU read-side critical section. It
-//! reads the slot through `net_generic()`, which checks nothing: the slot pointer of a namespace
+//! reads the slot through `net_generic_rcu()` (`net_generic()` without a nested critical
+//! section: the caller proves one), which checks nothing: the slot pointer of a namespace
 //! is only meaningful while the namespace core keeps the slot allocated, and the array may even
 //! be too short for our id in a namespace our `init` has not run for. So `get` takes a
 //! [`ReadyNet`]: a namespace whose slots (of every registered subsystem) stay allocated while the
@@ -67,10 +68,19 @@
 //!   (requests sent there get `ECONNREFUSED`) until the module is loaded again.
 //!
 //! Namespaces created later are set up by the core with the registration complete; there a
-//! socket failure fails the namespace creation, as it does for C modules. What remains: a
-//! namespace created right after the socket registration returns and before [`Registration::new`]
-//! notes that (a few instructions, outside the core's lock) is treated as still registering, so
-//! a socket failure there also leaves it without a socket instead of failing its creation.
+//! socket failure fails the namespace creation, as it does for C modules. What remains:
+//!
+//! - a namespace left without a socket by a failure while registering (only allocation failures
+//!   are possible there, the protocol being exclusive), logged, until the module is reloaded;
+//! - a namespace created right after the socket registration returns and before
+//!   [`Registration::new`] notes that (a few instructions, outside the core's lock) is treated as
+//!   still registering: a socket failure there also leaves it without a socket instead of
+//!   failing its creation;
+//! - the caller's part: nothing that can fail may follow [`Registration::new`] in its module's
+//!   init (`fib_stat` registers it last).
+//!
+//! A user socket opened while the module loads still pins a module that is not live yet; that
+//! is harmless as long as the load cannot fail anymore.
 //!
 //! C headers: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h),
 //! [`include/net/netns/generic.h`](srctree/include/net/netns/generic.h)
