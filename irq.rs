@@ -33,6 +33,10 @@ pub(crate) fn in_softirq() -> bool {
 /// an outer one first enables interrupts while the inner one lives. Nothing relies on the
 /// interrupt state for memory safety here; the kernel crate's later `LocalInterruptDisabled`
 /// handles any order with a per-CPU count. Not `Send`: the state belongs to this CPU and context.
+///
+/// # Invariants
+///
+/// `flags` is the interrupt state `local_irq_save()` saved in the context that owns the guard.
 pub(crate) struct LocalIrqDisabled {
     flags: c_ulong,
     _not_send: PhantomData<*mut ()>,
@@ -41,6 +45,7 @@ pub(crate) struct LocalIrqDisabled {
 /// Disables hard interrupts on the local CPU until the returned guard is dropped.
 #[inline(always)]
 pub(crate) fn local_irq_save() -> LocalIrqDisabled {
+    // INVARIANT: `flags` is saved here, in the context that gets the guard.
     LocalIrqDisabled {
         // SAFETY: No requirements; the guard restores the saved state in this context.
         flags: unsafe { bindings::local_irq_save() },
@@ -51,8 +56,8 @@ pub(crate) fn local_irq_save() -> LocalIrqDisabled {
 impl Drop for LocalIrqDisabled {
     #[inline(always)]
     fn drop(&mut self) {
-        // SAFETY: `flags` was saved by `local_irq_save()` in this context (the guard is not
-        // `Send`).
+        // SAFETY: By the type invariant, `flags` was saved by `local_irq_save()` in this context
+        // (the guard is not `Send`).
         unsafe { bindings::local_irq_restore(self.flags) };
     }
 }

@@ -23,6 +23,11 @@ use kernel::bindings;
 /// It cannot be created by safe code: only borrowed from a [`Guard`], or assumed (unsafely)
 /// where a critical section is known to be held. Neither `Send` nor `Sync`: the proof is only
 /// valid in the context (task or interrupt) that holds the critical section.
+///
+/// # Invariants
+///
+/// While a `&ReadSection` lives, the context it was created in is in an RCU read-side critical
+/// section.
 pub(crate) struct ReadSection(PhantomData<*mut ()>);
 
 impl ReadSection {
@@ -35,6 +40,7 @@ impl ReadSection {
     /// `'a`, in the current context.
     #[inline(always)]
     pub(crate) unsafe fn assume<'a>() -> &'a ReadSection {
+        // INVARIANT: The caller guarantees the critical section for `'a`.
         &ReadSection(PhantomData)
     }
 }
