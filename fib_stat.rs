@@ -17,16 +17,18 @@
 //! - spin: the kernel crate's `SpinLock` (`spin_lock()`) on both sides. The process-context side
 //!   holds the lock with softirqs enabled, so a softirq on the same CPU can interrupt it and spin
 //!   on the lock forever: lockdep reports `inconsistent {SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W} usage`.
-//! - bh: [`bh_lock::SpinLockBh`] (`spin_lock_bh()`) on both sides: correct. The notifier side
-//!   uses the same lock operation because the netevent chain is also called from process
-//!   context with softirqs enabled (e.g. `ip neigh replace` -> `__neigh_update()`), where a
-//!   plain `spin_lock()` would be the same bug; in softirq `spin_lock_bh()` is harmless.
+//! - bh: [`bh_lock::SpinLockBh`] on both sides: correct. The process-context side takes it with
+//!   `spin_lock_bh()`. The notifier side uses the same lock type because the netevent chain is
+//!   also called from process context with softirqs enabled (e.g. `ip neigh replace` ->
+//!   `__neigh_update()`), where it takes `spin_lock_bh()` too (a plain `spin_lock()` would be
+//!   the same bug); in softirq context, where bottom halves are already disabled, it takes
+//!   `spin_lock()`, as C code does.
 //!
 //! Both modes name the lock class `fib_stat.lock` (one class for all namespaces). The lock is
 //! taken in the frames of `fib_stat_rcv_proc` and `net_event_callback` themselves (everything in
-//! between is inlined), through the C helper `rust_helper_spin_lock` (spin) or
-//! `rust_helper_spin_lock_bh` (bh), so lockdep's `at:` names the helper and the next stack frame
-//! is our function.
+//! between is inlined), through the C helper `rust_helper_spin_lock` (spin, and bh in softirq)
+//! or `rust_helper_spin_lock_bh` (bh otherwise), so lockdep's `at:` names the helper and the next
+//! stack frame is our function.
 //!
 //! # Requests and `nl_requests`
 //!
@@ -36,39 +38,59 @@
 //! ones, so those are not counted. A GET counts itself before taking its snapshot (the reply
 //! includes it). A successful RESET zeroes every statistic, then counts itself: afterwards
 //! `nl_requests` is 1. A failed request changes nothing but `nl_requests`. The only requests
-//! not counted are those answered `EAGAIN` because the namespace's state does not exist (yet):
-//! possible only while the module registers itself at load time.
+//! not counted are those answered `EAGAIN` because the namespace's state does not exist: not
+//! possible as long as the kernel sockets exist only while the state does (`pernet`).
 //!
-//! "Last update" is the time of the last RECORD, neighbour update or redirect; RESET sets it
+//! "Last update" is the time (`CLOCK_REALTIME`, [`clock::ktime_get_real_fast_ns`]) of the last
+//! RECORD, neighbour update or redirect, read under the lock by the update itself: racing
+//! updates store their times in the order they take the lock, so a slower one cannot store an
+//! older time over a newer one (it could when the time was read before the lock). RESET sets it
 //! back to 0 (never).
+//!
+//! # The softirq path
+//!
+//! [`net_event_callback`] runs for every neighbour update of every namespace, so it does as
+//! little as it can: events other than neighbour updates and redirects are dropped before
+//! anything else; the RCU read-side critical section is the one the notifier chain already holds
+//! (no nested `rcu_read_lock()`, here or in `net_generic()`, which `CONFIG_PROVE_RCU` makes
+//! lockdep acquisitions); the lock is taken with `spin_lock()`, bottom halves being off already;
+//! and the clock is read only when counting, under the lock, from the fast timekeeper (no
+//! lockdep-annotated seqcount).
 //!
 //! # Safety
 //!
 //! This file contains no `unsafe` block in its source. Its only `unsafe` token is the
-//! `unsafe impl pernet::NetData` (a promise about `subsys()`, justified where it is written).
+//! `unsafe impl pernet::NetData` (promises about `subsys()` and the netlink protocol number,
+//! justified where it is written).
 //! The macros it invokes (`module!`, `module_param_int!`, `netlink_input!`,
 //! `netevent_callback!`) do expand to `unsafe` code here: the `extern "C"` trampolines and
 //! descriptors, each justified in the file that defines the macro; the bodies we hand them
 //! become safe functions.
 
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use core::net::IpAddr;
 use kernel::{c_str, ffi::c_int, prelude::*, static_lock_class};
 
 #[cfg(CONFIG_FIB_STAT_LOCK_BH)]
 mod bh_lock;
 mod clock;
+mod irq;
 mod module_param;
 mod netevent;
 mod netlink;
+// Shared verbatim with the host tests (`tools/fibstat/tests/parse_props.rs`), where it is `pub`.
+#[allow(unreachable_pub)]
+mod parse;
 mod pernet;
 // Shared verbatim with the userspace tool, where its constants are `pub`.
 #[allow(unreachable_pub)]
 mod protocol;
 mod rcu;
+mod selftest;
 
 use module_param::module_param_int;
 use netevent::{netevent_callback, NetEvent};
-use netlink::{netlink_input, AttrPolicy, Request};
+use netlink::{netlink_input, Request};
+use parse::{Command, ErrAttr, Errno};
 use pernet::Net;
 
 module! {
@@ -82,7 +104,13 @@ module! {
 module_param_int! {
     /// Netlink protocol number of the fib_stat kernel sockets.
     static NL_PROTO: "nl_proto" = protocol::NETLINK_FIB_STAT, perm: 0o444,
-        desc: "netlink protocol number (default 25, NETLINK_FIB_STAT)";
+        desc: "netlink protocol number: 23-29 or 31, the ones no kernel code registers (default 25)";
+}
+
+module_param_int! {
+    /// Run the lock self-test at load (`selftest.rs`).
+    static SELFTEST: "selftest" = 0, perm: 0o444,
+        desc: "1: test the statistics lock type in every interrupt state at load (default 0)";
 }
 
 #[cfg(all(CONFIG_FIB_STAT_LOCK_SPIN, CONFIG_FIB_STAT_LOCK_BH))]
@@ -94,16 +122,17 @@ compile_error!("set CONFIG_FIB_STAT_LOCK_SPIN or CONFIG_FIB_STAT_LOCK_BH (FIB_ST
 #[cfg(CONFIG_FIB_STAT_LOCK_SPIN)]
 type StatsLock<T> = kernel::sync::SpinLock<T>;
 #[cfg(CONFIG_FIB_STAT_LOCK_SPIN)]
-const LOCK_MODE: (u8, &str) = (
+const LOCK_MODE: (u8, &str, &str) = (
     protocol::LOCK_SPIN,
     "spin (spin_lock: reproduces the lockdep warning)",
+    "spin",
 );
 
 /// The statistics lock: `spin_lock_bh()` (correct).
 #[cfg(CONFIG_FIB_STAT_LOCK_BH)]
 type StatsLock<T> = bh_lock::SpinLockBh<T>;
 #[cfg(CONFIG_FIB_STAT_LOCK_BH)]
-const LOCK_MODE: (u8, &str) = (protocol::LOCK_BH, "bh (spin_lock_bh: correct)");
+const LOCK_MODE: (u8, &str, &str) = (protocol::LOCK_BH, "bh (spin_lock_bh: correct)", "bh");
 
 /// The statistics of one network namespace.
 #[derive(Clone, Copy, Default)]
@@ -120,41 +149,36 @@ struct Stats {
     last_update_ns: u64,
 }
 
-/// Per network namespace state.
+/// Per network namespace state. The namespace's kernel socket belongs to the pernet
+/// subsystem ([`pernet::NetData::netlink`]), which creates it after this state and releases it
+/// before.
 #[pin_data]
 struct NetState {
-    /// The namespace's kernel socket. Declared first so that it is released first on netns exit
-    /// (no request can run anymore when the statistics go away).
-    sock: netlink::KernelSocket,
     #[pin]
     stats: StatsLock<Stats>,
 }
 
 static NET_STATE: pernet::Subsys<NetState> = pernet::Subsys::new();
 
-// SAFETY: `subsys()` always returns the same `'static` subsystem, `NET_STATE`.
+// SAFETY: `subsys()` always returns the same `'static` subsystem, `NET_STATE`. `netlink()`
+// returns protocol `nl_proto`, which `SocketCfg::new` accepts only among the numbers no code of
+// the kernel tree registers; that no out-of-tree code uses it either is the administrator's part,
+// as the parameter's documentation says (README, "The module").
 unsafe impl pernet::NetData for NetState {
     fn subsys() -> &'static pernet::Subsys<Self> {
         &NET_STATE
     }
 
-    fn init(net: &Net) -> impl PinInit<Self, Error> {
+    fn init(_net: &Net) -> impl PinInit<Self, Error> {
         try_pin_init!(NetState {
             // One lock class for every namespace: `static_lock_class!()` expands to one static.
             stats <- StatsLock::new(Stats::default(), c_str!("fib_stat.lock"), static_lock_class!()),
-            // Created last: requests may arrive as soon as the socket exists.
-            sock: netlink::KernelSocket::new(net, NL_PROTO.get(), &THIS_MODULE, NL_INPUT)
-                .inspect_err(|e| {
-                    // `init` checked the number, so this is `EADDRINUSE`, which also covers an
-                    // allocation failure (the netlink core does not tell them apart).
-                    pr_err!(
-                        "netlink protocol {}: no kernel socket ({:?}): the protocol is in use by \
-                         other kernel code, or out of memory\n",
-                        NL_PROTO.get(),
-                        e
-                    )
-                })?,
         })
+    }
+
+    fn netlink() -> Option<netlink::SocketCfg> {
+        // `FibStat::init` checked the number before registering, so this is never `None`.
+        netlink::SocketCfg::new(NL_PROTO.get(), &THIS_MODULE, NL_INPUT).ok()
     }
 }
 
@@ -173,98 +197,24 @@ netlink_input! {
     }
 }
 
-/// A validated request.
-#[derive(Clone, Copy)]
-enum Command {
-    Get,
-    Record {
-        gateway: IpAddr,
-        ifindex: u32,
-        count: u32,
-    },
-    Reset,
-}
-
-/// Attribute policy of RECORD (indexed by attribute type).
-const RECORD_POLICY: [AttrPolicy; protocol::ATTR_REQ_MAX as usize + 1] = {
-    let mut p = [AttrPolicy::Reject; protocol::ATTR_REQ_MAX as usize + 1];
-    p[protocol::ATTR_GATEWAY4 as usize] = AttrPolicy::ExactLen(4);
-    p[protocol::ATTR_GATEWAY6 as usize] = AttrPolicy::ExactLen(16);
-    p[protocol::ATTR_IFINDEX as usize] = AttrPolicy::U32;
-    p[protocol::ATTR_COUNT as usize] = AttrPolicy::U32;
-    p
-};
-
-/// Attribute policy of GET and RESET: no attributes.
-const NO_ATTRS_POLICY: [AttrPolicy; protocol::ATTR_REQ_MAX as usize + 1] =
-    [AttrPolicy::Reject; protocol::ATTR_REQ_MAX as usize + 1];
-
-/// Checks privilege and attributes; sets the extended ack message on error.
+/// Validates a request with the shared parser (`parse.rs`); on error, sets the extended ack
+/// (message, and the offending or missing attribute) and returns the errno.
 fn parse_command(req: &Request<'_>) -> Result<Command> {
-    match req.msg_type() {
-        protocol::MSG_GET => {
-            req.parse_attrs(&NO_ATTRS_POLICY)?;
-            Ok(Command::Get)
+    parse::parse_command(req.msg_type(), req.attr_bytes(), || {
+        req.net_capable(kernel::bindings::CAP_NET_ADMIN)
+    })
+    .map_err(|e| {
+        match e.attr {
+            ErrAttr::None => req.set_err_msg(e.msg),
+            ErrAttr::At(offset) => req.set_err_msg_at(offset, e.msg),
+            ErrAttr::Missing(ty) => req.set_err_msg_missing(ty, e.msg),
         }
-        protocol::MSG_RESET => {
-            if !req.net_capable(kernel::bindings::CAP_NET_ADMIN) {
-                req.set_err_msg(c_str!("RESET needs CAP_NET_ADMIN"));
-                return Err(EPERM);
-            }
-            req.parse_attrs(&NO_ATTRS_POLICY)?;
-            Ok(Command::Reset)
+        match e.errno {
+            Errno::Inval => EINVAL,
+            Errno::OpNotSupp => eopnotsupp(),
+            Errno::Perm => EPERM,
         }
-        protocol::MSG_RECORD => {
-            if !req.net_capable(kernel::bindings::CAP_NET_ADMIN) {
-                req.set_err_msg(c_str!("RECORD needs CAP_NET_ADMIN"));
-                return Err(EPERM);
-            }
-            let attrs = req.parse_attrs(&RECORD_POLICY)?;
-            let gw4 = attrs.get(protocol::ATTR_GATEWAY4);
-            let gw6 = attrs.get(protocol::ATTR_GATEWAY6);
-            let gateway = match (
-                gw4.and_then(|a| a.as_array()),
-                gw6.and_then(|a| a.as_array()),
-            ) {
-                (Some(a), None) => IpAddr::V4(Ipv4Addr::from(a)),
-                (None, Some(a)) => IpAddr::V6(Ipv6Addr::from(a)),
-                (Some(_), Some(_)) => {
-                    if let Some(a) = gw6 {
-                        req.set_err_msg_attr(
-                            &a,
-                            c_str!("GATEWAY4 and GATEWAY6 are mutually exclusive"),
-                        );
-                    }
-                    return Err(EINVAL);
-                }
-                (None, None) => {
-                    req.set_err_msg_missing(
-                        protocol::ATTR_GATEWAY4,
-                        c_str!("RECORD needs GATEWAY4 or GATEWAY6"),
-                    );
-                    return Err(EINVAL);
-                }
-            };
-            let Some(count) = attrs.get(protocol::ATTR_COUNT) else {
-                req.set_err_msg_missing(protocol::ATTR_COUNT, c_str!("RECORD needs COUNT"));
-                return Err(EINVAL);
-            };
-            if !(1..=protocol::MAX_RECORD_COUNT).contains(&count.as_u32()) {
-                req.set_err_msg_attr(&count, c_str!("COUNT must be 1..=1000000"));
-                return Err(EINVAL);
-            }
-            let ifindex = attrs.get(protocol::ATTR_IFINDEX).map_or(0, |a| a.as_u32());
-            Ok(Command::Record {
-                gateway,
-                ifindex,
-                count: count.as_u32(),
-            })
-        }
-        _ => {
-            req.set_err_msg(c_str!("unknown message type"));
-            Err(eopnotsupp())
-        }
-    }
+    })
 }
 
 /// `EOPNOTSUPP` (the kernel crate of 6.12 does not declare it).
@@ -275,13 +225,12 @@ fn eopnotsupp() -> Error {
 #[inline(always)]
 fn handle_request(req: &Request<'_>) -> Result {
     let command = parse_command(req);
-    let now = clock::ktime_get_real_ns();
     // One lock round trip per request: count it, and apply it if valid. Inlined into
     // `fib_stat_rcv_proc`, which is thus the frame taking the lock.
     let rcu = rcu::read_lock();
     let Some(state) = NET_STATE.get(req.net(), &rcu) else {
-        // The namespace's state is being set up or torn down (e.g. during module load).
-        req.set_err_msg(c_str!("fib_stat: network namespace not ready, try again"));
+        // Not expected: the socket exists only while the namespace's state does.
+        req.set_err_msg(c"fib_stat: network namespace not ready, try again");
         return Err(EAGAIN);
     };
     let mut stats = state.stats.lock();
@@ -295,7 +244,7 @@ fn handle_request(req: &Request<'_>) -> Result {
         } => {
             stats.gw_records = stats.gw_records.wrapping_add(u64::from(count));
             stats.last_gateway = Some((gateway, ifindex));
-            stats.last_update_ns = now;
+            stats.last_update_ns = clock::ktime_get_real_fast_ns();
             None
         }
         Command::Reset => {
@@ -371,32 +320,33 @@ fn send_stats(req: &Request<'_>, stats: &Stats) -> Result {
 netevent_callback! {
     /// Netevent notifier: neighbour updates (usually softirq: NAPI -> ARP/NDISC) and redirects.
     ///
-    /// This is the frame that takes the statistics lock on the softirq side.
-    const NET_EVENT_CALLBACK: fn net_event_callback(event) {
-        let now = clock::ktime_get_real_ns();
-        // The notifier chain runs under RCU already; our own read-side section makes the
-        // lifetime of the state explicit.
-        let rcu = rcu::read_lock();
+    /// This is the frame that takes the statistics lock on the softirq side. `rcu` is the RCU
+    /// read-side critical section the notifier chain holds.
+    const NET_EVENT_CALLBACK: fn net_event_callback(event, rcu) {
         match event {
             NetEvent::NeighUpdate(neigh) => {
                 let dev = neigh.dev();
-                if let Some(state) = NET_STATE.get(dev.net(&rcu), &rcu) {
-                    let last = neigh.addr().map(|addr| (addr, dev.ifindex()));
-                    let mut stats = state.stats.lock();
-                    stats.neigh_updates = stats.neigh_updates.wrapping_add(1);
-                    if last.is_some() {
-                        stats.last_neigh = last;
-                    }
-                    stats.last_update_ns = now;
+                let Some(state) = NET_STATE.get(dev.net(rcu), rcu) else {
+                    return;
+                };
+                let last = neigh.addr().map(|addr| (addr, dev.ifindex()));
+                let mut stats = state.stats.lock();
+                stats.neigh_updates = stats.neigh_updates.wrapping_add(1);
+                if last.is_some() {
+                    stats.last_neigh = last;
                 }
+                stats.last_update_ns = clock::ktime_get_real_fast_ns();
             }
             NetEvent::Redirect(redirect) => {
-                let dev = redirect.dev();
-                if let Some(state) = dev.and_then(|dev| NET_STATE.get(dev.net(&rcu), &rcu)) {
-                    let mut stats = state.stats.lock();
-                    stats.redirects = stats.redirects.wrapping_add(1);
-                    stats.last_update_ns = now;
-                }
+                let Some(state) = redirect
+                    .dev(rcu)
+                    .and_then(|dev| NET_STATE.get(dev.net(rcu), rcu))
+                else {
+                    return;
+                };
+                let mut stats = state.stats.lock();
+                stats.redirects = stats.redirects.wrapping_add(1);
+                stats.last_update_ns = clock::ktime_get_real_fast_ns();
             }
             NetEvent::Other => {}
         }
@@ -410,22 +360,23 @@ netevent_callback! {
 /// The module: its registrations, dropped in field order on unload, the reverse of the order
 /// `init` creates them in.
 ///
-/// `init` registers the netevent notifier first and the pernet subsystem last: the pernet
-/// registration creates the kernel sockets, and once one exists a user socket of the protocol can
-/// be opened and take a reference on the module (`netlink_create()`). A module whose `init`
-/// fails is freed whatever its reference count, so nothing that can fail may come after the
-/// sockets. (The pernet registration itself can still fail for one namespace after creating the
-/// socket of another; the netlink core gives no way around that, for C modules either.) The
-/// notifier needs nothing from the pernet subsystem: until it is registered, lookups find no
-/// state (`Subsys::get` returns `None`).
+/// `init` checks the parameters, registers the netevent notifier first and the pernet subsystem
+/// last: the pernet registration creates the kernel sockets, and once one exists a user socket
+/// of the protocol can be opened and take a reference on the module (`netlink_create()`). A
+/// module whose `init` fails is freed whatever its reference count, so nothing that can fail may
+/// come after the first socket. The pernet registration itself sets up the state of every
+/// namespace before creating any socket, and does not fail after the first socket (see
+/// `pernet.rs`, "Registration order and partial failure"). The notifier needs nothing from the
+/// pernet subsystem: until it is registered, lookups find no state (`Subsys::get` returns
+/// `None`).
 ///
 /// On unload:
 ///
-/// 1. The pernet subsystem is unregistered: lookups stop finding state (the subsystem is
-///    inactive from the start), then for every namespace `pre_exit` hides the state, a grace
-///    period passes, and `exit` releases the kernel socket and drops the statistics. A
-///    `net_event_callback` running meanwhile finds nothing, or uses the state within its RCU
-///    read-side critical section, which the grace periods wait for.
+/// 1. The pernet subsystem is unregistered: the kernel sockets are released, lookups stop
+///    finding state, then for every namespace `pre_exit` hides the state, a grace period passes,
+///    and `exit` drops the statistics. A `net_event_callback` running meanwhile finds nothing,
+///    or uses the state within its RCU read-side critical section, which the grace periods wait
+///    for.
 /// 2. Then the netevent notifier: unregistering waits for a grace period, so no
 ///    `net_event_callback` runs anymore when the module's code goes away.
 ///
@@ -439,13 +390,26 @@ struct FibStat {
 impl kernel::Module for FibStat {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let proto = NL_PROTO.get();
-        if !u32::try_from(proto).is_ok_and(|p| p < netlink::MAX_LINKS) {
+        if !netlink::is_unregistered_protocol(proto) {
             pr_err!(
-                "nl_proto={} is not a netlink protocol number (0..{})\n",
-                proto,
-                netlink::MAX_LINKS
+                "nl_proto={} refused: use 23-29 or 31, the netlink protocol numbers no kernel \
+                 code registers\n",
+                proto
             );
             return Err(EINVAL);
+        }
+        if SELFTEST.get() != 0 {
+            match selftest::run() {
+                Ok(n) => pr_info!(
+                    "selftest: {} lock checks passed (lock mode {})\n",
+                    n,
+                    LOCK_MODE.2
+                ),
+                Err(what) => {
+                    pr_err!("selftest FAILED: {} (lock mode {})\n", what, LOCK_MODE.2);
+                    return Err(EIO);
+                }
+            }
         }
         // Order: see `FibStat`. If the pernet registration fails, `events` is dropped, i.e.
         // unregistered.

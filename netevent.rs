@@ -10,7 +10,10 @@
 //!
 //! - [`netevent_callback!`] defines the callback: a `#[no_mangle] extern "C"` function with exactly
 //!   the C type `notifier_fn_t` (so it keeps its name in stack traces, and kCFI accepts the
-//!   indirect call) that decodes the [`NetEvent`] and hands it to a safe Rust body.
+//!   indirect call) that decodes the [`NetEvent`] and hands it to a safe Rust body, with the
+//!   proof ([`rcu::ReadSection`]) of the RCU read-side critical section the chain runs in: the
+//!   body needs no critical section of its own (under `CONFIG_PROVE_RCU` every nested
+//!   `rcu_read_lock()` is a lockdep acquisition).
 //! - [`Registration`] registers it; dropping it unregisters the callback and waits until no CPU
 //!   runs it anymore.
 //! - [`Neighbour`], [`Redirect`], [`NetDevice`] are read-only views of the event objects,
@@ -32,6 +35,11 @@
 //! routes) and then waits for every reference to it (`netdev_run_todo()`), including the one the
 //! event holds. So a namespace read from an event's device in a critical section is a
 //! [`ReadyNet`] for that critical section.
+//!
+//! The RCU read-side critical section is the one `atomic_notifier_call_chain()` holds around
+//! every callback of the chain; the accessors that need it take the [`rcu::ReadSection`] the
+//! callback was given, and call the `_rcu` variants of the C accessors (`dev_net_rcu()`,
+//! `dst_dev_rcu()`), whose `rcu_dereference()` lockdep checks under `CONFIG_PROVE_RCU`.
 //!
 //! C header: [`include/net/netevent.h`](srctree/include/net/netevent.h)
 
@@ -85,7 +93,7 @@ impl NetDevice {
     /// critical section `rcu`.
     ///
     /// The device may be moving to another namespace: the result is the old or the new one.
-    pub(crate) fn net<'a>(&'a self, _rcu: &'a rcu::Guard) -> &'a ReadyNet {
+    pub(crate) fn net<'a>(&'a self, _rcu: &'a rcu::ReadSection) -> &'a ReadyNet {
         // SAFETY: By the type invariant the device is valid; `rcu` holds the RCU read lock that
         // `dev_net_rcu()` (`rcu_dereference()`) requires.
         let net = unsafe { bindings::dev_net_rcu(self.0.get()) };
@@ -152,25 +160,29 @@ pub(crate) struct Redirect(Opaque<bindings::netevent_redirect>);
 
 impl Redirect {
     /// Returns the device of the redirect: the one of the new route, else the old route's, else
-    /// the new gateway neighbour's.
-    pub(crate) fn dev(&self) -> Option<&NetDevice> {
+    /// the new gateway neighbour's; for the RCU read-side critical section `rcu`.
+    ///
+    /// A route's device is read with `dst_dev_rcu()`: it may be replaced concurrently
+    /// (`dst_dev_put()`, by the device's `NETDEV_UNREGISTER` notifiers, which are followed by
+    /// `synchronize_net()`), and the old one stays allocated until the end of the critical
+    /// section, which lockdep checks.
+    pub(crate) fn dev<'a>(&'a self, _rcu: &'a rcu::ReadSection) -> Option<&'a NetDevice> {
         let r = self.0.get();
-        // SAFETY: By the type invariant the routes and the neighbour are valid if non-NULL.
+        // SAFETY: By the type invariant the routes and the neighbour are valid if non-NULL;
+        // `rcu` holds the RCU read lock that `dst_dev_rcu()` requires.
         let dev = unsafe {
             [(*r).new, (*r).old]
                 .into_iter()
                 .filter(|dst| !dst.is_null())
-                .map(|dst| bindings::dst_dev(dst))
+                .map(|dst| bindings::dst_dev_rcu(dst))
                 .find(|dev| !dev.is_null())
                 .or_else(|| (!(*r).neigh.is_null()).then(|| (*(*r).neigh).dev))
         };
         let dev = dev.filter(|dev| !dev.is_null())?;
-        // A route's device may be replaced concurrently (`dst_dev_put()`, by the device's
-        // `NETDEV_UNREGISTER` notifiers, which are followed by `synchronize_net()`); the old one
-        // stays allocated until the end of the RCU read-side critical section that the notifier
-        // chain runs in and that the event's lifetime is part of.
-        // SAFETY: So the device is valid, and referenced (by the route or neighbour), for the
-        // lifetime of `self`.
+        // The device of a route stays allocated during `rcu` (see above); the neighbour's holds
+        // a reference to it.
+        // SAFETY: So the device is valid for `'a`, and referenced by the route or neighbour, or
+        // kept by RCU: the invariant of `NetDevice`.
         Some(unsafe { NetDevice::from_raw(dev) })
     }
 }
@@ -239,15 +251,16 @@ impl Callback {
 /// (raw pointers, no references: the kCFI type check of the indirect call compares the types),
 /// and `#[inline(never)]`, so that it appears by name in stack traces and lockdep reports.
 /// `$body` is the body of a safe `#[inline(always)]` inner function that `$name` calls with the
-/// decoded [`NetEvent`]: it is safe Rust by construction, and a lock taken in it is taken in the
-/// frame of `$name`. It runs in atomic context (usually softirq) under RCU: it must not sleep.
-/// The callback returns `NOTIFY_DONE`.
+/// decoded [`NetEvent`] `$event` and `$rcu`, a `&rcu::ReadSection`: the proof of the RCU
+/// read-side critical section the chain holds around the call. It is safe Rust by construction,
+/// and a lock taken in it is taken in the frame of `$name`. It runs in atomic context (usually
+/// softirq) under RCU: it must not sleep. The callback returns `NOTIFY_DONE`.
 ///
 /// ```ignore
 /// netevent_callback! {
 ///     /// Counts neighbour updates.
-///     const NET_EVENT: fn net_event_callback(event) {
-///         if let NetEvent::NeighUpdate(n) = event { /* ... */ }
+///     const NET_EVENT: fn net_event_callback(event, rcu) {
+///         if let NetEvent::NeighUpdate(n) = event { let net = n.dev().net(rcu); /* ... */ }
 ///     }
 /// }
 /// let reg = netevent::Registration::new(NET_EVENT)?;
@@ -255,7 +268,7 @@ impl Callback {
 macro_rules! netevent_callback {
     (
         $(#[$meta:meta])*
-        const $cb:ident: fn $name:ident($event:ident) $body:block
+        const $cb:ident: fn $name:ident($event:ident, $rcu:ident) $body:block
     ) => {
         $(#[$meta])*
         ///
@@ -271,12 +284,19 @@ macro_rules! netevent_callback {
             ptr: *mut ::core::ffi::c_void,
         ) -> ::kernel::ffi::c_int {
             #[inline(always)]
-            fn body($event: $crate::netevent::NetEvent<'_>) $body
+            fn body<'a>(
+                $event: $crate::netevent::NetEvent<'a>,
+                $rcu: &'a $crate::rcu::ReadSection,
+            ) $body
 
             // SAFETY: This function is only registered through `$cb`, so it is only called by the
             // netevent chain, with `event` and `ptr` as `NetEvent::from_raw` requires, and the
             // decoded event does not outlive this call.
-            body(unsafe { $crate::netevent::NetEvent::from_raw(event, ptr) });
+            let event = unsafe { $crate::netevent::NetEvent::from_raw(event, ptr) };
+            // SAFETY: The netevent chain is an atomic notifier chain: `atomic_notifier_call_chain()`
+            // holds `rcu_read_lock()` around every callback, so for this whole call.
+            let rcu = unsafe { $crate::rcu::ReadSection::assume() };
+            body(event, rcu);
             ::kernel::bindings::NOTIFY_DONE as ::kernel::ffi::c_int
         }
 

@@ -2,7 +2,8 @@
 
 //! Netlink: a kernel socket per network namespace, incoming requests and replies.
 //!
-//! - [`KernelSocket`]: `netlink_kernel_create()` / `netlink_kernel_release()`.
+//! - [`KernelSocket`]: `netlink_kernel_create()` / `netlink_kernel_release()`; created only by
+//!   the pernet abstraction (`pernet::NetData::netlink`), see its safety rules.
 //! - [`netlink_input!`]: defines the input callback of a kernel socket ([`Input`]), which passes
 //!   every request message to `netlink_rcv_skb()`, and the per-message callback that
 //!   `netlink_rcv_skb()` calls. Both are `#[no_mangle] unsafe extern "C"` trampolines with
@@ -10,8 +11,8 @@
 //!   types, and a Rust function taking references has another type id); the per-message one
 //!   builds a [`Request`] and hands it to a safe Rust body.
 //! - [`Request`]: one message handed to the body: header fields, sender, namespace, capability
-//!   check, strict attribute parsing, extended ack messages, and [`Reply`] (`nlmsg_new()`,
-//!   `nlmsg_put()`, `nla_put()`, `nlmsg_end()`, `nlmsg_unicast()`).
+//!   check, attribute bytes, extended ack messages, and [`Reply`] (`nlmsg_new()`, `nlmsg_put()`,
+//!   `nla_put()`, `nlmsg_end()`, `nlmsg_unicast()`).
 //!
 //! Acks follow `netlink_rcv_skb()`: an error returned by the body is sent back as an
 //! `NLMSG_ERROR` (with the extended ack set through [`Request`]), success is acked only if the
@@ -23,35 +24,35 @@
 //! A protocol number used with [`KernelSocket::new`] must not be used by any other kernel code:
 //! the netlink core records the module owning a protocol (`nl_table[unit].module`) only for the
 //! first kernel socket of that number, in any namespace, and user sockets of the protocol pin
-//! that module only (`netlink_create()`). If another module created the first kernel socket of
-//! the number, our kernel sockets would serve requests while nothing keeps our module loaded.
-//! Within one namespace a second kernel socket of the same number is refused
-//! (`netlink_insert()` finds port 0 taken), which [`KernelSocket::new`] reports as
-//! `EADDRINUSE`. The precondition also means that every socket sending to our kernel sockets is
-//! a user socket, which [`Request::net`] relies on.
+//! that module only (`netlink_create()`). If other code created the first kernel socket of the
+//! number, our kernel sockets would serve requests while nothing keeps our module loaded: with
+//! `NETLINK_USERSOCK` (2), which af_netlink registers at boot for a NULL module, `rmmod` succeeds
+//! while a request may still run in the module's code. Within one namespace a second kernel
+//! socket of the same number is refused (`netlink_insert()` finds port 0 taken), which
+//! [`KernelSocket::new`] reports as `EADDRINUSE`. The precondition also means that every socket
+//! sending to our kernel sockets is a user socket, which [`Request::net`] relies on.
+//!
+//! [`SocketCfg::new`] accepts only the numbers no code of the kernel tree registers
+//! ([`is_unregistered_protocol`]); that no code outside the tree (another out-of-tree module)
+//! uses the number cannot be checked, and stays the promise of whoever creates the sockets
+//! (`unsafe impl pernet::NetData`).
 //!
 //! # Attribute parsing
 //!
-//! [`Request::parse_attrs`] is a small safe-Rust TLV parser instead of the kernel's
-//! `__nla_parse()` with a `struct nla_policy` table. The policy table is a C struct with
-//! bitfields and unions whose layout bindgen exposes only as opaque blobs, so building it from
-//! Rust would need unsafe initialisation of every entry; the parser below is a few dozen lines
-//! over a bounds-checked byte slice and implements the `NL_VALIDATE_STRICT` rules that matter:
-//! no trailing bytes, no unknown or unexpected attribute types, no nested/byte-order flags,
-//! exact payload lengths, plus no duplicates. Its error messages mirror the kernel's.
+//! The attributes of a request are parsed by the pure, host-tested `parse.rs` (strict
+//! `NL_VALIDATE_STRICT`-like rules, see there) from [`Request::attr_bytes`]; its errors are
+//! reported with [`Request::set_err_msg`], [`Request::set_err_msg_at`] and
+//! [`Request::set_err_msg_missing`]. The kernel's `__nla_parse()` with a `struct nla_policy`
+//! table is not used: the policy is a C struct with bitfields and unions that bindgen exposes
+//! only as opaque blobs, so building it from Rust would need unsafe initialisation of every
+//! entry.
 //!
 //! C headers: [`include/linux/netlink.h`](srctree/include/linux/netlink.h),
 //! [`include/net/netlink.h`](srctree/include/net/netlink.h)
 
 use crate::pernet::{Net, ReadyNet};
-use core::{marker::PhantomData, mem::size_of, ptr::NonNull};
-use kernel::{
-    bindings, c_str,
-    error::to_result,
-    ffi::{c_int, c_uint},
-    prelude::*,
-    types::Opaque,
-};
+use core::{ffi::CStr, marker::PhantomData, mem::size_of, ptr::NonNull};
+use kernel::{bindings, error::to_result, ffi::c_int, prelude::*, types::Opaque};
 
 /// `EMSGSIZE`: the message does not fit (the kernel crate of 6.12 does not declare it).
 fn emsgsize() -> Error {
@@ -67,6 +68,13 @@ fn eaddrinuse() -> Error {
 const NLMSG_HDRLEN: usize = align(size_of::<bindings::nlmsghdr>());
 /// `NLA_HDRLEN`: the aligned size of `struct nlattr`.
 const NLA_HDRLEN: usize = align(size_of::<bindings::nlattr>());
+
+// The shared parser spells out the attribute header size and flags (it cannot see the bindings).
+const _: () = {
+    assert!(crate::parse::NLA_HDRLEN == NLA_HDRLEN);
+    assert!(crate::parse::NLA_F_NESTED as u32 == bindings::NLA_F_NESTED);
+    assert!(crate::parse::NLA_F_NET_BYTEORDER as u32 == bindings::NLA_F_NET_BYTEORDER);
+};
 
 /// `NLMSG_ALIGN()` / `NLA_ALIGN()` (both align to 4 bytes).
 const fn align(len: usize) -> usize {
@@ -137,8 +145,8 @@ impl Input {
     /// # Safety
     ///
     /// `f` must be safe to call as the input callback of kernel sockets created by
-    /// [`KernelSocket::new`]: by the netlink core, with an skb being delivered to such a socket,
-    /// in the sender's context.
+    /// [`KernelSocket::new`] (with a [`SocketCfg`] holding it): by the netlink core, with an skb
+    /// being delivered to such a socket, in the sender's context.
     #[doc(hidden)]
     pub(crate) const unsafe fn new(f: unsafe extern "C" fn(*mut bindings::sk_buff)) -> Self {
         Self(f)
@@ -187,11 +195,11 @@ pub(crate) unsafe fn rcv_skb(skb: *mut bindings::sk_buff, cb: RcvMsgFn) {
 ///     const INPUT: fn my_input;
 ///     /// Handles one request.
 ///     fn my_rcv_msg(req) -> Result {
-///         req.set_err_msg(c_str!("not implemented"));
+///         req.set_err_msg(c"not implemented");
 ///         Err(EINVAL)
 ///     }
 /// }
-/// let sock = KernelSocket::new(net, unit, &THIS_MODULE, INPUT)?;
+/// let cfg = SocketCfg::new(unit, &THIS_MODULE, INPUT)?; // for `pernet::NetData::netlink`
 /// ```
 macro_rules! netlink_input {
     (
@@ -247,55 +255,106 @@ macro_rules! netlink_input {
 }
 pub(crate) use netlink_input;
 
-/// A kernel netlink socket (`netlink_kernel_create()`), released on drop.
+/// Returns whether no code of the kernel tree (Linux 6.12) registers netlink protocol `unit`.
+///
+/// Those are the numbers above `NETLINK_SMC` (22), the highest that `<uapi/linux/netlink.h>`
+/// assigns, and below `MAX_LINKS` (32), except 30, the `NETLINK_LTE` of the staging gdm724x
+/// driver: 23..=29 and 31. The numbers the header assigns but no code registers anymore (1, 3,
+/// 5, 13, 14, 17, 19) stay reserved for their assignment: user space opening them expects
+/// `EPROTONOSUPPORT`, and security modules classify their sockets (e.g. SELinux's
+/// `netlink_nflog_socket`).
+pub(crate) const fn is_unregistered_protocol(unit: i32) -> bool {
+    matches!(unit, 23..=29 | 31)
+}
+
+/// The configuration of the kernel sockets of one netlink protocol: protocol number, owner
+/// module and input callback.
+///
+/// # Invariants
+///
+/// `unit` is a protocol number no code of the kernel tree registers
+/// ([`is_unregistered_protocol`]).
+#[derive(Clone, Copy)]
+pub(crate) struct SocketCfg {
+    unit: c_int,
+    module: &'static ThisModule,
+    input: Input,
+}
+
+impl SocketCfg {
+    /// Describes kernel sockets of protocol `unit`, owned by `module` (the module whose code
+    /// `input` is), calling `input` for every skb sent to them.
+    ///
+    /// `EINVAL` unless `unit` is a number no code of the kernel tree registers.
+    pub(crate) fn new(unit: i32, module: &'static ThisModule, input: Input) -> Result<Self> {
+        if !is_unregistered_protocol(unit) {
+            return Err(EINVAL);
+        }
+        // INVARIANT: Checked just above.
+        Ok(Self {
+            unit,
+            module,
+            input,
+        })
+    }
+
+    /// Returns the protocol number.
+    pub(crate) fn unit(&self) -> i32 {
+        self.unit
+    }
+}
+
+/// A kernel netlink socket (`netlink_kernel_create()`), released on drop
+/// (`netlink_kernel_release()`).
+///
+/// Creating one is `unsafe` (see [`KernelSocket::new`]): a kernel socket holds no reference on
+/// its namespace, and releasing it may sleep, so whoever owns it must release it in process
+/// context before the namespace goes away, which in this crate only the pernet abstraction can
+/// promise (it creates them for `pernet::NetData::netlink` and releases them in its `exit`).
 pub(crate) struct KernelSocket {
     sk: NonNull<bindings::sock>,
 }
 
-// SAFETY: The socket is only released (once, on drop); everything else about it is handled by
-// the netlink core with its own locking.
+// SAFETY: The socket is only released (once, on drop; in process context, as `new` requires of
+// the owner); everything else about it is handled by the netlink core with its own locking.
 unsafe impl Send for KernelSocket {}
 // SAFETY: No method takes `&self` to touch the socket.
 unsafe impl Sync for KernelSocket {}
 
 impl KernelSocket {
-    /// Creates the kernel socket of netlink protocol `unit` in `net`, calling `input` for every
-    /// skb sent to it.
+    /// Creates the kernel socket of `cfg` in `net`.
     ///
-    /// `module` owns the protocol: user sockets of `unit` hold a reference to it, so it cannot
-    /// be unloaded while one is open (and thus while a request is being handled). That holds
-    /// only if no other kernel code uses `unit` (see the module documentation).
+    /// `cfg`'s module owns the protocol: user sockets of it hold a reference to the module, so it
+    /// cannot be unloaded while one is open (and thus while a request is being handled).
     ///
-    /// Errors: `EINVAL` if `unit` is not a netlink protocol number (`0..MAX_LINKS`);
-    /// `EADDRINUSE` if `__netlink_kernel_create()` fails, which it does when `unit` already has a
-    /// kernel socket in `net` (another user of the number) and on allocation failure, without
-    /// telling which.
-    pub(crate) fn new(
-        net: &Net,
-        unit: i32,
-        module: &'static ThisModule,
-        input: Input,
-    ) -> Result<Self> {
-        if !u32::try_from(unit).is_ok_and(|u| u < MAX_LINKS) {
-            return Err(EINVAL);
-        }
-        let mut cfg = bindings::netlink_kernel_cfg {
+    /// Errors: `EADDRINUSE` if `__netlink_kernel_create()` fails, which it does when the
+    /// protocol already has a kernel socket in `net` and on allocation failure, without telling
+    /// which.
+    ///
+    /// # Safety
+    ///
+    /// - No kernel code other than the caller creates kernel sockets of `cfg.unit()`, in any
+    ///   namespace, while the returned socket exists (see the module documentation).
+    /// - The socket is dropped before `net` is dismantled: at the latest in an `exit` callback
+    ///   of a pernet subsystem for `net` (it holds no reference on the namespace).
+    /// - The socket is dropped in process context: `netlink_kernel_release()` may sleep.
+    pub(crate) unsafe fn new(net: &Net, cfg: &SocketCfg) -> Result<Self> {
+        let mut c = bindings::netlink_kernel_cfg {
             groups: 0,
             flags: 0,
-            input: Some(input.0),
+            input: Some(cfg.input.0),
             bind: None,
             unbind: None,
             release: None,
         };
-        // SAFETY: `net` is valid, `cfg` is read during the call only. The C inline
+        // SAFETY: `net` is valid, `c` is read during the call only. The C inline
         // `netlink_kernel_create()` passes `THIS_MODULE`; we pass the module that owns the code
-        // of `input`. `__netlink_kernel_create()` validates `unit`.
+        // of `input`. `unit` is in range (invariant of `SocketCfg`).
         let sk = unsafe {
-            bindings::__netlink_kernel_create(net.as_ptr(), unit, module.as_ptr(), &mut cfg)
+            bindings::__netlink_kernel_create(net.as_ptr(), cfg.unit, cfg.module.as_ptr(), &mut c)
         };
         // With `unit` in range, a NULL return means: the protocol's kernel socket already exists
-        // in `net` (another user of the number), or no memory. The first is the one to expect
-        // (module loading does not usually run out of memory), hence the errno.
+        // in `net` (another user of the number), or no memory.
         let sk = NonNull::new(sk).ok_or_else(eaddrinuse)?;
         Ok(Self { sk })
     }
@@ -303,64 +362,16 @@ impl KernelSocket {
 
 impl Drop for KernelSocket {
     fn drop(&mut self) {
-        // SAFETY: `sk` was created by `__netlink_kernel_create()` and is released once, here.
+        // SAFETY: `sk` was created by `__netlink_kernel_create()` and is released once, here, in
+        // process context and before its namespace goes (the rules of `new`).
         unsafe { bindings::netlink_kernel_release(self.sk.as_ptr()) };
-    }
-}
-
-/// How a request attribute type is validated by [`Request::parse_attrs`].
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AttrPolicy {
-    /// A known attribute type that this message type does not accept.
-    Reject,
-    /// A `u32` in host byte order (exactly 4 bytes).
-    U32,
-    /// An opaque payload of exactly this many bytes.
-    ExactLen(usize),
-}
-
-/// A request attribute, validated against its [`AttrPolicy`].
-#[derive(Clone, Copy)]
-pub(crate) struct Attr<'a> {
-    /// The whole attribute, header included (for `bad_attr` in the extended ack).
-    raw: &'a [u8],
-}
-
-impl<'a> Attr<'a> {
-    /// Returns the payload.
-    pub(crate) fn payload(&self) -> &'a [u8] {
-        self.raw.get(NLA_HDRLEN..).unwrap_or(&[])
-    }
-
-    /// Returns the payload as a host byte order `u32` (policy [`AttrPolicy::U32`]).
-    pub(crate) fn as_u32(&self) -> u32 {
-        self.payload()
-            .first_chunk::<4>()
-            .map_or(0, |b| u32::from_ne_bytes(*b))
-    }
-
-    /// Returns the payload as an array (policy [`AttrPolicy::ExactLen`] with `N`).
-    pub(crate) fn as_array<const N: usize>(&self) -> Option<[u8; N]> {
-        self.payload().try_into().ok()
-    }
-}
-
-/// The attributes of a request, indexed by type; `N` is the policy length (max type + 1).
-pub(crate) struct Attrs<'a, const N: usize> {
-    attrs: [Option<Attr<'a>>; N],
-}
-
-impl<'a, const N: usize> Attrs<'a, N> {
-    /// Returns the attribute of type `ty`, if present.
-    pub(crate) fn get(&self, ty: u16) -> Option<Attr<'a>> {
-        self.attrs.get(usize::from(ty)).copied().flatten()
     }
 }
 
 /// A netlink request, as handed to the body of a [`netlink_input!`] callback.
 ///
-/// `'a` is invariant, so that the attributes of a request (`Attr<'a>`) have exactly its
-/// lifetime: no other request's attribute can be passed to [`Request::set_err_msg_attr`].
+/// `'a` is invariant (as for the request types of the kernel crate), so that references into
+/// the request have exactly its lifetime.
 pub(crate) struct Request<'a> {
     skb: &'a SkBuff,
     nlh: &'a NlMsgHdr,
@@ -450,85 +461,12 @@ impl<'a> Request<'a> {
     }
 
     /// Returns the attribute bytes: everything after the header, within `nlmsg_len`.
-    fn attr_bytes(&self) -> &'a [u8] {
+    pub(crate) fn attr_bytes(&self) -> &'a [u8] {
         let len = usize::try_from(self.hdr().nlmsg_len).unwrap_or(0);
         let len = len.saturating_sub(NLMSG_HDRLEN);
         // SAFETY: By the type invariant of `NlMsgHdr`, `nlmsg_len >= NLMSG_HDRLEN` bytes from the
         // header are readable and not modified while `'a` lasts.
         unsafe { core::slice::from_raw_parts(self.nlh.0.get().cast::<u8>().add(NLMSG_HDRLEN), len) }
-    }
-
-    /// Parses the attributes strictly against `policy` (indexed by attribute type).
-    ///
-    /// On error, returns `EINVAL` with the extended ack message (and offending attribute) set:
-    ///
-    /// - "bytes leftover after parsing attributes": trailing bytes that do not form an
-    ///   attribute, or an attribute whose length exceeds the message;
-    /// - "Unknown attribute type": type 0 or beyond the policy;
-    /// - "Attribute not allowed for this message type": a [`AttrPolicy::Reject`] type;
-    /// - "NLA_F_NESTED not expected", "NLA_F_NET_BYTEORDER not expected": attribute flags;
-    /// - "invalid attribute length": payload length not the one the policy requires;
-    /// - "duplicate attribute".
-    ///
-    /// Required attributes and value ranges are for the caller to check.
-    pub(crate) fn parse_attrs<const N: usize>(
-        &self,
-        policy: &[AttrPolicy; N],
-    ) -> Result<Attrs<'a, N>> {
-        let mut attrs = Attrs { attrs: [None; N] };
-        let mut rest = self.attr_bytes();
-        while !rest.is_empty() {
-            let Some(&[l0, l1, t0, t1]) = rest.first_chunk::<4>() else {
-                return Err(self.invalid(c_str!("bytes leftover after parsing attributes"), None));
-            };
-            let nla_len = usize::from(u16::from_ne_bytes([l0, l1]));
-            let nla_type = u16::from_ne_bytes([t0, t1]);
-            if nla_len < NLA_HDRLEN || nla_len > rest.len() {
-                return Err(self.invalid(c_str!("bytes leftover after parsing attributes"), None));
-            }
-            let attr = Attr {
-                raw: &rest[..nla_len],
-            };
-            if nla_type & bindings::NLA_F_NESTED as u16 != 0 {
-                return Err(self.invalid(c_str!("NLA_F_NESTED not expected"), Some(&attr)));
-            }
-            if nla_type & bindings::NLA_F_NET_BYTEORDER as u16 != 0 {
-                return Err(self.invalid(c_str!("NLA_F_NET_BYTEORDER not expected"), Some(&attr)));
-            }
-            let index = usize::from(nla_type);
-            let expected_len = match policy.get(index) {
-                None => return Err(self.invalid(c_str!("Unknown attribute type"), Some(&attr))),
-                Some(_) if index == 0 => {
-                    return Err(self.invalid(c_str!("Unknown attribute type"), Some(&attr)))
-                }
-                Some(AttrPolicy::Reject) => {
-                    return Err(self.invalid(
-                        c_str!("Attribute not allowed for this message type"),
-                        Some(&attr),
-                    ))
-                }
-                Some(AttrPolicy::U32) => size_of::<u32>(),
-                Some(AttrPolicy::ExactLen(len)) => *len,
-            };
-            if attr.payload().len() != expected_len {
-                return Err(self.invalid(c_str!("invalid attribute length"), Some(&attr)));
-            }
-            match attrs.attrs.get_mut(index) {
-                Some(slot @ None) => *slot = Some(attr),
-                _ => return Err(self.invalid(c_str!("duplicate attribute"), Some(&attr))),
-            }
-            // The last attribute may lack its alignment padding, as in `nla_next()`.
-            rest = rest.get(align(nla_len)..).unwrap_or(&[]);
-        }
-        Ok(attrs)
-    }
-
-    fn invalid(&self, msg: &'static CStr, attr: Option<&Attr<'a>>) -> Error {
-        match attr {
-            Some(attr) => self.set_err_msg_attr(attr, msg),
-            None => self.set_err_msg(msg),
-        }
-        EINVAL
     }
 
     fn extack(&self) -> *mut bindings::netlink_ext_ack {
@@ -539,19 +477,20 @@ impl<'a> Request<'a> {
     pub(crate) fn set_err_msg(&self, msg: &'static CStr) {
         // SAFETY: By the type invariant of `ExtAck`, we have exclusive access to a valid extack;
         // `msg` is static, as the core requires.
-        unsafe { (*self.extack())._msg = msg.as_char_ptr() };
+        unsafe { (*self.extack())._msg = msg.as_ptr().cast() };
     }
 
-    /// Sets the extended ack message and the offending attribute (`NL_SET_ERR_MSG_ATTR()`).
-    ///
-    /// `attr` is an attribute of this request (from [`Request::parse_attrs`]): its lifetime is
-    /// the request's (see [`Request`]).
-    pub(crate) fn set_err_msg_attr(&self, attr: &Attr<'a>, msg: &'static CStr) {
+    /// Sets the extended ack message and the offending attribute: the one whose header starts at
+    /// `offset` in [`Request::attr_bytes`] (`NL_SET_ERR_MSG_ATTR()`). An offset beyond the
+    /// attribute bytes reports no attribute.
+    pub(crate) fn set_err_msg_at(&self, offset: usize, msg: &'static CStr) {
         self.set_err_msg(msg);
-        // `netlink_ack()` only compares `bad_attr` with the message bounds and reports its
-        // offset from the header; it never dereferences it.
-        // SAFETY: As in `set_err_msg`.
-        unsafe { (*self.extack()).bad_attr = attr.raw.as_ptr().cast() };
+        if let Some(attr) = self.attr_bytes().get(offset..).filter(|a| !a.is_empty()) {
+            // `netlink_ack()` only compares `bad_attr` with the message bounds and reports its
+            // offset from the header; it never dereferences it.
+            // SAFETY: As in `set_err_msg`.
+            unsafe { (*self.extack()).bad_attr = attr.as_ptr().cast() };
+        }
     }
 
     /// Sets the extended ack message and reports attribute type `ty` as missing
@@ -682,5 +621,5 @@ impl Drop for Reply<'_> {
     }
 }
 
-/// Limits of a protocol number for [`KernelSocket::new`] (`MAX_LINKS`).
-pub(crate) const MAX_LINKS: c_uint = bindings::MAX_LINKS;
+// Every number `is_unregistered_protocol` accepts is a netlink protocol number.
+const _: () = assert!(31 < bindings::MAX_LINKS);

@@ -7,6 +7,11 @@
 //! lives. The instance is built in place (pinned) by [`NetData::init`] and dropped when the
 //! namespace goes away or the registration is dropped (module unload).
 //!
+//! The subsystem can also give every namespace a kernel netlink socket ([`NetData::netlink`]).
+//! Kernel sockets hold no reference on their namespace and may sleep when released, so only this
+//! abstraction creates them ([`KernelSocket::new`] is `unsafe`): it releases each in process
+//! context, in the namespace's (or the subsystem's) clean-up, before the namespace goes.
+//!
 //! The storage is the `net_generic()` slot of the subsystem (`pernet_operations::id` and
 //! `::size`): the network namespace core allocates it zeroed before calling our `init` and frees
 //! it after our `exit` (or right after a failed `init`). Next to the data the slot holds a `live`
@@ -15,7 +20,8 @@
 //! # Lookups
 //!
 //! [`Subsys::get`] looks the data up for the duration of an RCU read-side critical section. It
-//! reads the slot through `net_generic()`, which checks nothing: the slot pointer of a namespace
+//! reads the slot through `net_generic_rcu()` (`net_generic()` without a nested critical
+//! section: the caller proves one), which checks nothing: the slot pointer of a namespace
 //! is only meaningful while the namespace core keeps the slot allocated, and the array may even
 //! be too short for our id in a namespace our `init` has not run for. So `get` takes a
 //! [`ReadyNet`]: a namespace whose slots (of every registered subsystem) stay allocated while the
@@ -40,11 +46,51 @@
 //! between all `pre_exit` and all `exit` callbacks (in `cleanup_net()` as in
 //! `unregister_pernet_subsys()`), so no lookup can still be using the data when `exit` drops it.
 //!
+//! # Registration order and partial failure
+//!
+//! The data and the sockets are two `pernet_operations`, registered one after the other: the
+//! data of every namespace first (its `id`/`size` slot, `init`, `pre_exit`, `exit`), then the
+//! sockets (no slot of its own: `init` creates the socket into the data slot, `exit` releases
+//! it). The core runs them in registration order for a new namespace and in reverse order on
+//! clean-up, so a namespace has its data before its socket exists and after it is released.
+//!
+//! Why two: once a kernel socket of the protocol exists, a user socket can be opened and take a
+//! reference on the module (`netlink_create()` accepts a module that is still loading), and a
+//! module whose init fails is freed whatever its reference count (`do_init_module()`): that user
+//! socket would then hold, and a request could be running in, freed module memory. So nothing
+//! that can fail may come after the first socket:
+//!
+//! - everything the data subsystem does (slot allocation, `net_generic()` array growth,
+//!   [`NetData::init`]) is done for every namespace before any socket exists;
+//! - the socket subsystem allocates nothing in the core (`ops_init()` without `id`), and while it
+//!   registers, a namespace whose socket cannot be created does not fail the registration unless
+//!   it is the first one (before it, no socket exists): it is logged and left without a socket
+//!   (requests sent there get `ECONNREFUSED`) until the module is loaded again.
+//!
+//! Namespaces created later are set up by the core with the registration complete; there a
+//! socket failure fails the namespace creation, as it does for C modules. What remains:
+//!
+//! - a namespace left without a socket by a failure while registering (only allocation failures
+//!   are possible there, the protocol being exclusive), logged, until the module is reloaded;
+//! - a namespace created right after the socket registration returns and before
+//!   [`Registration::new`] notes that (a few instructions, outside the core's lock) is treated as
+//!   still registering: a socket failure there also leaves it without a socket instead of
+//!   failing its creation;
+//! - the caller's part: nothing that can fail may follow [`Registration::new`] in its module's
+//!   init (`fib_stat` registers it last).
+//!
+//! A user socket opened while the module loads still pins a module that is not live yet; that
+//! is harmless as long as the load cannot fail anymore.
+//!
 //! C headers: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h),
 //! [`include/net/netns/generic.h`](srctree/include/net/netns/generic.h)
 
-use crate::rcu;
+use crate::{
+    netlink::{KernelSocket, SocketCfg},
+    rcu,
+};
 use core::{
+    cell::UnsafeCell,
     marker::PhantomData,
     mem::{align_of, size_of},
     pin::Pin,
@@ -136,10 +182,15 @@ impl core::ops::Deref for ReadyNet {
 ///
 /// # Safety
 ///
-/// [`NetData::subsys`] must always return the same `'static` [`Subsys`]: the pernet callbacks
-/// registered by a [`Registration`] of `Self` find the slot of a namespace through the id that
-/// `register_pernet_subsys()` wrote into that subsystem, so any other subsystem (not registered,
-/// or registered with another id) would make them read and write another slot, or none.
+/// - [`NetData::subsys`] must always return the same `'static` [`Subsys`]: the pernet callbacks
+///   registered by a [`Registration`] of `Self` find the slot of a namespace through the id that
+///   `register_pernet_subsys()` wrote into that subsystem, so any other subsystem (not
+///   registered, or registered with another id) would make them read and write another slot, or
+///   none.
+/// - If [`NetData::netlink`] returns a configuration, no other kernel code may create kernel
+///   sockets of its protocol number, in any namespace, while a [`Registration`] of `Self` exists
+///   (the first safety rule of [`KernelSocket::new`]). [`SocketCfg`] only accepts numbers that no
+///   code of the kernel tree registers; code outside the tree is the implementer's to exclude.
 pub(crate) unsafe trait NetData: Sized + Send + Sync + 'static {
     /// The subsystem (a `static`) that registers this type.
     ///
@@ -153,6 +204,14 @@ pub(crate) unsafe trait NetData: Sized + Send + Sync + 'static {
     /// namespaces that already exist, while the [`Registration`] is created. An error makes the
     /// namespace creation (or the registration) fail.
     fn init(net: &Net) -> impl PinInit<Self, Error>;
+
+    /// The kernel netlink socket to create in every namespace once its data is initialised, and
+    /// to release before the data is dropped; `None` (the default): no socket.
+    ///
+    /// Called in process context while the sockets are created, for every namespace.
+    fn netlink() -> Option<SocketCfg> {
+        None
+    }
 }
 
 /// The `net_generic()` slot: allocated zeroed by the network namespace core.
@@ -160,6 +219,10 @@ pub(crate) unsafe trait NetData: Sized + Send + Sync + 'static {
 struct Slot<T> {
     /// Set once `data` is initialised, cleared in `pre_exit`. Zeroed memory reads as `false`.
     live: AtomicBool,
+    /// The namespace's kernel socket: written by `sock_init_callback`, taken by
+    /// `sock_exit_callback` (never read before the first, nor after the second), never touched by
+    /// lookups, which may hold a shared reference to the slot meanwhile.
+    sock: UnsafeCell<Option<KernelSocket>>,
     data: T,
 }
 
@@ -168,7 +231,10 @@ struct Slot<T> {
 /// It is meant to be a `static`, returned by [`NetData::subsys`]; it is registered by creating
 /// a [`Registration`].
 pub(crate) struct Subsys<T: NetData> {
+    /// The data: `id`/`size` slot, `init`, `pre_exit`, `exit`.
     ops: Opaque<bindings::pernet_operations>,
+    /// The sockets ([`NetData::netlink`]): `init`, `exit`, no slot of its own.
+    sock_ops: Opaque<bindings::pernet_operations>,
     /// The `net_generic()` id, written by `register_pernet_subsys()`.
     id: Opaque<c_uint>,
     /// Set while a [`Registration`] exists (guards against registering twice).
@@ -176,12 +242,17 @@ pub(crate) struct Subsys<T: NetData> {
     /// Set between a successful `register_pernet_subsys()` and the start of unregistration:
     /// `id` is valid and lookups are allowed.
     active: AtomicBool,
+    /// Set once `sock_ops` is registered: from then on a socket failure fails the creation of
+    /// its namespace; before, during the registration, only the first one fails it.
+    sockets_registered: AtomicBool,
+    /// Whether the registration of `sock_ops` in progress has created a socket already.
+    socket_created: AtomicBool,
     _data: PhantomData<T>,
 }
 
-// SAFETY: `ops` and `id` are written only by `Registration::new` (once, guarded by `claimed`) and
-// by the network namespace core under its own locking; all other fields are atomics. `T` is
-// `Send + Sync` and is only handed out as a shared reference.
+// SAFETY: `ops`, `sock_ops` and `id` are written only by `Registration::new` (once, guarded by
+// `claimed`) and by the network namespace core under its own locking; all other fields are
+// atomics. `T` is `Send + Sync` and is only handed out as a shared reference.
 unsafe impl<T: NetData> Sync for Subsys<T> {}
 
 impl<T: NetData> Subsys<T> {
@@ -205,9 +276,16 @@ impl<T: NetData> Subsys<T> {
                 size: size_of::<Slot<T>>(),
                 ..zeroed
             }),
+            sock_ops: Opaque::new(bindings::pernet_operations {
+                init: Some(Self::sock_init_callback),
+                exit: Some(Self::sock_exit_callback),
+                ..zeroed
+            }),
             id: Opaque::new(0),
             claimed: AtomicBool::new(false),
             active: AtomicBool::new(false),
+            sockets_registered: AtomicBool::new(false),
+            socket_created: AtomicBool::new(false),
             _data: PhantomData,
         }
     }
@@ -219,7 +297,11 @@ impl<T: NetData> Subsys<T> {
     /// longer) initialised: while the namespace is being created or torn down, or while the
     /// registration is in progress.
     #[inline(always)]
-    pub(crate) fn get<'a>(&self, net: &'a ReadyNet, _rcu: &'a rcu::Guard) -> Option<Pin<&'a T>> {
+    pub(crate) fn get<'a>(
+        &self,
+        net: &'a ReadyNet,
+        _rcu: &'a rcu::ReadSection,
+    ) -> Option<Pin<&'a T>> {
         // Read inside the critical section `rcu`: if it is still set, the unregistration (which
         // clears it first) has not reached its grace period yet, and waits for `rcu` to end.
         if !self.active.load(Ordering::Acquire) {
@@ -227,9 +309,11 @@ impl<T: NetData> Subsys<T> {
         }
         // `active` is set (with release ordering, after `register_pernet_subsys()` wrote the id
         // and ran `init` for every namespace), so `id` is valid and no longer written.
+        // `net_generic_rcu()` is `net_generic()` without its own nested RCU read-side critical
+        // section: `rcu` is one.
         // SAFETY: By the invariant of `ReadyNet`, `net`'s `net_generic()` array covers `id`,
-        // since the subsystem is registered.
-        let slot = unsafe { bindings::net_generic(net.as_ptr(), *self.id.get()) }
+        // since the subsystem is registered; `rcu` holds the RCU read lock.
+        let slot = unsafe { bindings::net_generic_rcu(net.as_ptr(), *self.id.get()) }
             .cast::<Slot<T>>()
             .cast_const();
         if slot.is_null() {
@@ -320,18 +404,94 @@ impl<T: NetData> Subsys<T> {
         // can reach it anymore (see `get`).
         unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*slot).data)) };
     }
+
+    /// `pernet_operations::init` of the sockets: creates the kernel socket of `net`.
+    ///
+    /// # Safety
+    ///
+    /// Only to be called by the network namespace core for `sock_ops`, with a valid namespace
+    /// whose data `init` succeeded (`ops` is registered before `sock_ops` and unregistered after
+    /// it, so the core runs it first), while `sock_ops` is registered.
+    unsafe extern "C" fn sock_init_callback(net: *mut bindings::net) -> c_int {
+        let subsys = T::subsys();
+        // SAFETY: The data subsystem is registered and initialised `net` (see above).
+        let slot = unsafe { Self::slot(net) };
+        // SAFETY: `net` is valid for the duration of this call.
+        let net_ref = unsafe { Net::from_raw(net) };
+        let sock = match T::netlink() {
+            None => None,
+            Some(cfg) => {
+                // SAFETY: The protocol is exclusive (safety requirement of `NetData`); the socket
+                // goes into the slot and is released by `sock_exit_callback` of `net`, which the
+                // core runs in process context (namespace clean-up or unregistration) before
+                // `net` goes.
+                match unsafe { KernelSocket::new(net_ref, &cfg) } {
+                    Ok(sock) => {
+                        subsys.socket_created.store(true, Ordering::Relaxed);
+                        Some(sock)
+                    }
+                    // Registering, after a first socket: failing would fail the module load with
+                    // a socket visible (see the module documentation).
+                    Err(e)
+                        if !subsys.sockets_registered.load(Ordering::Acquire)
+                            && subsys.socket_created.load(Ordering::Relaxed) =>
+                    {
+                        pr_err!(
+                            "netlink protocol {}: no kernel socket in netns {} ({:?}); that \
+                             namespace stays without one until the module is loaded again\n",
+                            cfg.unit(),
+                            net_ref.inum(),
+                            e
+                        );
+                        None
+                    }
+                    Err(e) => {
+                        pr_err!(
+                            "netlink protocol {}: no kernel socket in netns {} ({:?}): the \
+                             protocol is in use by other kernel code, or out of memory\n",
+                            cfg.unit(),
+                            net_ref.inum(),
+                            e
+                        );
+                        return e.to_errno();
+                    }
+                }
+            }
+        };
+        // SAFETY: `slot` is valid; its `sock` is written once, here, before the
+        // `sock_exit_callback` of `net`, and no lookup touches it.
+        unsafe { (*slot).sock.get().write(sock) };
+        0
+    }
+
+    /// `pernet_operations::exit` of the sockets: releases the kernel socket of `net`.
+    ///
+    /// # Safety
+    ///
+    /// Only to be called by the network namespace core for `sock_ops`, once, for a namespace
+    /// whose `sock_init_callback` succeeded, before the data `exit` (see above).
+    unsafe extern "C" fn sock_exit_callback(net: *mut bindings::net) {
+        // SAFETY: The data slot of `net` is still allocated (its `exit` comes later).
+        let slot = unsafe { Self::slot(net) };
+        // SAFETY: `sock` was written by the `sock_init_callback` of `net` and is moved out once,
+        // here; dropping it releases the socket in process context (the core's clean-up).
+        drop(unsafe { (*slot).sock.get().read() });
+    }
 }
 
 /// A registered network namespace subsystem; unregistered on drop.
 ///
-/// Dropping it runs `pre_exit` and then (after a grace period) `exit` for every namespace, which
-/// drops the data of every namespace.
+/// Dropping it releases the kernel sockets of every namespace, then runs `pre_exit` and (after a
+/// grace period) `exit` for every namespace, which drops the data of every namespace.
 pub(crate) struct Registration<T: NetData> {
     subsys: &'static Subsys<T>,
+    /// Whether `sock_ops` is registered.
+    sockets: bool,
 }
 
 impl<T: NetData> Registration<T> {
-    /// Registers `T::subsys()`, initialising the data of every existing namespace.
+    /// Registers `T::subsys()`: initialises the data of every existing namespace, then creates
+    /// the kernel sockets ([`NetData::netlink`]), see the module documentation for the order.
     pub(crate) fn new() -> Result<Self> {
         #[allow(clippy::let_unit_value)]
         let () = Subsys::<T>::ALIGN_OK;
@@ -353,12 +513,33 @@ impl<T: NetData> Registration<T> {
             return Err(e);
         }
         subsys.active.store(true, Ordering::Release);
-        Ok(Self { subsys })
+        // From here on the registration is `Self`, whose drop undoes it.
+        let mut this = Self {
+            subsys,
+            sockets: false,
+        };
+        if T::netlink().is_some() {
+            subsys.socket_created.store(false, Ordering::Relaxed);
+            // SAFETY: `sock_ops` is a valid, `'static` `pernet_operations` that is not registered
+            // (`claimed`); its callbacks need the data subsystem, registered above.
+            to_result(unsafe { bindings::register_pernet_subsys(subsys.sock_ops.get()) })?;
+            subsys.sockets_registered.store(true, Ordering::Release);
+            this.sockets = true;
+        }
+        Ok(this)
     }
 }
 
 impl<T: NetData> Drop for Registration<T> {
     fn drop(&mut self) {
+        if self.sockets {
+            self.subsys
+                .sockets_registered
+                .store(false, Ordering::Release);
+            // SAFETY: `sock_ops` was registered by `Registration::new` and is unregistered
+            // exactly once, here. This releases the socket of every namespace.
+            unsafe { bindings::unregister_pernet_subsys(self.subsys.sock_ops.get()) };
+        }
         self.subsys.active.store(false, Ordering::Release);
         // SAFETY: `ops` was registered by `Registration::new` and is unregistered exactly once,
         // here. This runs `pre_exit`, waits for an RCU grace period, then runs `exit` for every
