@@ -30,11 +30,25 @@ FIB_STAT_FLAVOR=${FIB_STAT_FLAVOR:-default}
 
 # vm OUT -- vm-run arguments...: run a guest of the flavor under test, output to
 # OUT, status in $vm_rc
+# The debug flavor (KASAN, kmemleak, ...) runs several times slower under TCG:
+# its guests get TIMEOUT_SCALE times the --timeout a test asks for.
+TIMEOUT_SCALE=1
+[ "$FIB_STAT_FLAVOR" = debug ] && TIMEOUT_SCALE=4
 vm() {
-	local out=$1
+	local out=$1 a args=()
 	shift
+	while [ $# -gt 0 ]; do
+		a=$1
+		shift
+		if [ "$a" = --timeout ] && [ $# -gt 0 ]; then
+			args+=(--timeout "$(($1 * TIMEOUT_SCALE))")
+			shift
+		else
+			args+=("$a")
+		fi
+	done
 	vm_rc=0
-	"$VM_RUN" --flavor "$FIB_STAT_FLAVOR" "$@" >"$out" 2>&1 || vm_rc=$?
+	"$VM_RUN" --flavor "$FIB_STAT_FLAVOR" "${args[@]}" >"$out" 2>&1 || vm_rc=$?
 }
 
 # kernel_log FILE: the guest kernel log section of a vm-run output
