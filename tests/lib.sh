@@ -35,7 +35,7 @@ FIB_STAT_FLAVOR=${FIB_STAT_FLAVOR:-default}
 TIMEOUT_SCALE=1
 [ "$FIB_STAT_FLAVOR" = debug ] && TIMEOUT_SCALE=4
 vm() {
-	local out=$1 a args=()
+	local out=$1 a args=(--timeout $((120 * TIMEOUT_SCALE))) # vm-run's default, scaled
 	shift
 	while [ $# -gt 0 ]; do
 		a=$1
