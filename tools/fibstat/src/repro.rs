@@ -517,8 +517,9 @@ pub fn render_text(v: &Verdict) -> String {
             let one = explain::Output {
                 schema_version: explain::SCHEMA_VERSION,
                 reports: vec![rep.clone()],
+                groups: explain::group::group(std::slice::from_ref(rep)),
             };
-            o.push_str(&explain::render::human(&one));
+            o.push_str(&explain::render::human(&one, true));
             let _ = writeln!(o, "\n== raw excerpt\n");
             for l in &rep.raw {
                 let _ = writeln!(o, "{l}");
