@@ -372,10 +372,15 @@ fn bug_banner(body: &str) -> Option<Banner> {
 /// Whether a banner found inside an open report of kind `open` continues it
 /// rather than starting a new report: the panic after a fatal report, the
 /// trap of a `BUG()` (`kernel BUG at` / `invalid opcode`), the oops line
-/// of a page fault, a `WARN()` after a permissive CFI failure.
-pub fn continues(open: Kind, next: Kind, msg: &str) -> bool {
+/// of a page fault, a `WARN()` after a permissive CFI failure, the kmemleak
+/// object after syzkaller's `BUG: memory leak`.
+pub fn continues(open: Kind, open_banner: &str, next: Kind, msg: &str) -> bool {
     if next == Kind::KernelPanic || next == Kind::DoubleFault {
         return true;
+    }
+    // syzkaller prints `BUG: memory leak` before each kmemleak object.
+    if open == Kind::MemoryLeak && open_banner == "BUG: memory leak" {
+        return next == Kind::MemoryLeak && msg.starts_with("unreferenced object");
     }
     if msg.starts_with("unregister_netdevice: waiting for") {
         return true;

@@ -252,6 +252,7 @@ const MACHINERY_PREFIX: &[&str] = &[
     "bh_lock_sock",
     "xa_lock",
     "xas_lock",
+    "fs_reclaim_acquire",
 ];
 
 /// Whether a function belongs to lock / lockdep machinery rather than to the

@@ -608,11 +608,13 @@ fn stack<'a>(b: &'a Body, labels: &[&str]) -> Option<&'a Stack> {
 
 const CALL_TRACE: &[&str] = &["Call Trace", "Call trace", "Backtrace", "stack"];
 
-/// Reliable frame names of a stack, syzkaller-skips applied.
+/// Reliable frame names of a stack, syzkaller-skips applied. Like
+/// syzkaller, `[inline]` frames of symbolized reports do not count: the
+/// title names the function the code is compiled into.
 fn names(frames: &[Frame], extra: &[&str]) -> Vec<String> {
     frames
         .iter()
-        .filter(|f| !f.unreliable)
+        .filter(|f| !f.unreliable && !f.inline)
         .map(|f| clean_function(&f.function).to_owned())
         .filter(|n| !skipped(n, extra))
         .map(|n| strip_frame(&n).to_owned())
@@ -752,7 +754,7 @@ fn refine(kind: Kind, banner: &str, prelude: &[String]) -> Kind {
             Kind::Refcount
         }
         Kind::Warning | Kind::KernelBug
-            if banner.contains("lib/list_debug.c") || pre.contains(" corruption.") =>
+            if banner.contains("lib/list_debug.c") || pre.contains(" corruption") =>
         {
             Kind::ListCorruption
         }
@@ -1046,7 +1048,7 @@ pub fn decode(raw: RawReport) -> Report {
         ),
         Kind::RcuStall => {
             // The frames interrupted by the timer interrupt that found the stall.
-            in_frame("INFO: rcu detected stall", rcu_stall_frame(&b))
+            in_frame("INFO: rcu detected stall", rcu_stall_frame(&raw.lines))
         }
         Kind::HungTask => {
             if let Some(who) = banner
@@ -1321,28 +1323,58 @@ pub fn decode(raw: RawReport) -> Report {
     }
 }
 
-/// RCU stall: the frames after the timer interrupt (`..._apic_timer_interrupt`,
-/// `Exception stack`, arm64 `el1h_64_irq`), the `RIP:` line first.
-fn rcu_stall_frame(b: &Body) -> Option<String> {
+/// RCU stall, as syzkaller reads it: the first `RIP:` with a function
+/// after the timer interrupt (`apic_timer_interrupt`) and the frames that
+/// follow it up to the next stack; failing that, the frames after the
+/// interrupt entry (`apic_timer_interrupt`, `Exception stack`,
+/// `el1h_64_irq`); then the stall rule.
+fn rcu_stall_frame(lines: &[String]) -> Option<String> {
     let extra = ["apic_timer_interrupt", "rcu"];
-    let mut frames = Vec::new();
-    if let Some(rip) = &b.rip {
-        let n = clean_function(&rip.function).to_owned();
-        if !skipped(&n, &extra) {
-            frames.push(strip_frame(&n).to_owned());
+    let keep = |f: &Frame, out: &mut Vec<String>| {
+        let n = clean_function(&f.function);
+        if !f.unreliable && !f.inline && !skipped(n, &extra) {
+            out.push(strip_frame(n).to_owned());
+        }
+    };
+    // Frames after line `from` until the next stack heading.
+    let frames_after = |from: usize, out: &mut Vec<String>| {
+        for l in &lines[from..] {
+            let t = l.trim();
+            if stack_label(t).is_some() {
+                break;
+            }
+            if let Some(f) = parse_frame(t) {
+                keep(&f, out);
+            }
+        }
+    };
+    let irq = lines
+        .iter()
+        .position(|l| l.contains("apic_timer_interrupt"));
+    if let Some(i) = irq {
+        let rip = lines[i..]
+            .iter()
+            .position(|l| rip_frame(l.trim()).is_some())
+            .map(|k| i + k);
+        if let Some(r) = rip {
+            let mut frames = Vec::new();
+            if let Some(f) = rip_frame(lines[r].trim()) {
+                keep(&f, &mut frames);
+            }
+            frames_after(r + 1, &mut frames);
+            if let Some(f) = stall_frame(&frames) {
+                return Some(f);
+            }
         }
     }
-    for s in &b.stacks {
-        let all = &s.frames;
-        let start = all
-            .iter()
-            .position(|f| {
-                f.function.contains("apic_timer_interrupt") || f.function.contains("el1h_64_irq")
-            })
-            .map_or(0, |i| i + 1);
-        frames.extend(names(&all[start..], &extra));
-    }
-    stall_frame(&frames).or_else(|| frames.first().cloned())
+    let entry = lines.iter().position(|l| {
+        l.contains("apic_timer_interrupt")
+            || l.contains("Exception stack")
+            || l.contains("el1h_64_irq")
+    })?;
+    let mut frames = Vec::new();
+    frames_after(entry + 1, &mut frames);
+    stall_frame(&frames)
 }
 
 #[cfg(test)]

@@ -54,6 +54,9 @@ pub struct Template {
     /// contexts (`[    C1]`) belong to the report too.
     pub cpu_contexts: bool,
     calibrated: bool,
+    /// Width of the banner's prefix: the continuation lines of a
+    /// multi-line printk record are indented to it by dmesg and journalctl.
+    width: usize,
 }
 
 fn is_ws(s: &str) -> bool {
@@ -144,6 +147,7 @@ impl Template {
             pieces,
             cpu_contexts: false,
             calibrated: false,
+            width: prefix.chars().count(),
         }
     }
 
@@ -163,6 +167,17 @@ impl Template {
         strip_pieces(&self.pieces, line, self.cpu_contexts)
     }
 
+    /// A continuation line of a multi-line record, as dmesg and journalctl
+    /// print it: no prefix, but indented by the prefix's width (`[ 12.3]`
+    /// followed by a line of 15 spaces and `but task is already holding`).
+    pub fn strip_continuation<'a>(&self, line: &'a str) -> Option<&'a str> {
+        if self.width < 4 {
+            return None;
+        }
+        let spaces = line.bytes().take_while(|&b| b == b' ').count();
+        (spaces + 2 >= self.width && spaces < line.len()).then(|| &line[spaces.min(self.width)..])
+    }
+
     /// On the first line after the banner: if the line does not carry the
     /// whole prefix but does carry it without some leading words of
     /// unknown text (`syzkaller login: [ 1.2] BUG: ...`, `** 3 printk
@@ -172,7 +187,7 @@ impl Template {
             return;
         }
         self.calibrated = true;
-        if self.strip(line).is_some() {
+        if self.strip(line).is_some() || self.strip_continuation(line).is_some() {
             return;
         }
         for i in 1..=self.pieces.len() {
@@ -316,6 +331,24 @@ mod tests {
         let t = learn("> > \t WARNING: x", "WARNING");
         assert_eq!(t.strip("> > \t   y"), Some("  y"));
         assert_eq!(t.strip("> \t   y"), None);
+    }
+
+    #[test]
+    fn continuation_lines_of_multi_line_records() {
+        let t = learn("[ 1028.366165] WARNING: x", "WARNING");
+        assert_eq!(
+            t.strip_continuation("               but task is already holding lock:"),
+            Some("but task is already holding lock:")
+        );
+        assert_eq!(t.strip_continuation("  foo"), None);
+        assert_eq!(t.strip_continuation("                    "), None);
+        let t = learn("Nov 13 08:58:21 fedora kernel: WARNING: x", "WARNING");
+        assert_eq!(
+            t.strip_continuation(
+                "                               which lock already depends on the new lock."
+            ),
+            Some("which lock already depends on the new lock.")
+        );
     }
 
     #[test]

@@ -214,6 +214,12 @@ impl<F: FnMut(RawReport)> Engine<F> {
                 let msg = msg.trim_end();
                 if msg.contains("[ cut here ]") {
                     lines.push(msg.to_owned());
+                    // lib/list_debug.c prints its message before `cut here`.
+                    if let Some(before) = self.line_before(buf, floor, start, t) {
+                        if before.contains(" corruption") {
+                            lines.push(before);
+                        }
+                    }
                     lines.reverse();
                     return lines;
                 }
@@ -225,6 +231,17 @@ impl<F: FnMut(RawReport)> Engine<F> {
             end = start;
         }
         Vec::new()
+    }
+
+    /// The prefix-stripped line ending at `end` (not before `floor`).
+    fn line_before(&self, buf: &[u8], floor: usize, end: usize, t: &Template) -> Option<String> {
+        if end <= floor || end == 0 {
+            return None;
+        }
+        let start = memchr::memrchr(b'\n', &buf[floor..end - 1]).map_or(floor, |i| floor + i + 1);
+        let raw = text(&buf[start..end]);
+        let cleaned = strip_control(&raw);
+        t.strip(&cleaned).map(|m| m.trim_end().to_owned())
     }
 
     /// Takes lines of the open report from `pos`; returns where scanning
@@ -249,7 +266,27 @@ impl<F: FnMut(RawReport)> Engine<F> {
                     return pos;
                 }
             }
-            let step = match open.template.strip(&cleaned) {
+            // An empty line inside a paste is a blank line of the report.
+            let stripped = if cleaned.trim().is_empty() {
+                Some("")
+            } else {
+                open.template
+                    .strip(&cleaned)
+                    .or_else(|| open.template.strip_continuation(&cleaned))
+            };
+            let step = match stripped {
+                // rsyslog writes the newlines inside a record as `#012`.
+                Some(msg) if msg.contains("#012") => {
+                    open.foreign_run = 0;
+                    let mut step = Step::Accept;
+                    for part in msg.split("#012") {
+                        step = open.builder.push(line_no, part);
+                        if step != Step::Accept {
+                            break;
+                        }
+                    }
+                    step
+                }
                 Some(msg) => {
                     open.foreign_run = 0;
                     if msg.contains("Sending NMI from CPU") || msg.contains("NMI backtrace for cpu")
@@ -258,7 +295,16 @@ impl<F: FnMut(RawReport)> Engine<F> {
                     }
                     let m = msg.trim_start();
                     match banner_at(m.trim_end()) {
-                        Some(b) if !banner::continues(open.builder.kind(), b.kind, m) => Step::End,
+                        Some(b)
+                            if !banner::continues(
+                                open.builder.kind(),
+                                open.builder.banner(),
+                                b.kind,
+                                m,
+                            ) =>
+                        {
+                            Step::End
+                        }
                         _ => open.builder.push(line_no, msg),
                     }
                 }

@@ -239,8 +239,9 @@ fn is_oops_vocabulary(t: &str) -> bool {
         "signed integer overflow",
         "load of value",
         "member access within",
-        "-",
-        "=",
+        "----",
+        "---[",
+        "-> ",
     ];
     STARTS.iter().any(|p| t.starts_with(p))
         || is_trace_decoration(t)
@@ -298,6 +299,9 @@ pub struct Builder {
     lines: Vec<String>,
     prelude: Vec<String>,
     foreign_lines: usize,
+    /// Foreign lines since the last line of the report (they only count
+    /// if the report goes on after them).
+    pending_foreign: usize,
     // lockdep family
     in_trace: bool,
     trace_header_lines: usize,
@@ -325,6 +329,7 @@ impl Builder {
             lines: vec![banner],
             prelude,
             foreign_lines: 0,
+            pending_foreign: 0,
             in_trace: false,
             trace_header_lines: 0,
             frames_in_trace: 0,
@@ -342,9 +347,14 @@ impl Builder {
         self.kind
     }
 
+    /// The banner line.
+    pub fn banner(&self) -> &str {
+        self.lines.first().map_or("", String::as_str)
+    }
+
     /// Counts a line inside the report that is not the report's.
     pub fn foreign(&mut self) {
-        self.foreign_lines += 1;
+        self.pending_foreign += 1;
     }
 
     /// Ends the report.
@@ -400,6 +410,7 @@ impl Builder {
         }
         let step = if self.kind.is_lockdep() {
             if self.accept_lockdep(line_no, line) {
+                self.foreign_lines += std::mem::take(&mut self.pending_foreign);
                 return Step::Accept;
             }
             Step::End
@@ -407,6 +418,7 @@ impl Builder {
             self.accept_oops(line.trim())
         };
         if step != Step::End {
+            self.foreign_lines += std::mem::take(&mut self.pending_foreign);
             let blank = line.trim().is_empty();
             self.trailing_blank = if blank { self.trailing_blank + 1 } else { 0 };
             self.lines.push(line.trim_end().to_owned());
