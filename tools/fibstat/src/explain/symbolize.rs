@@ -169,6 +169,8 @@ impl Binary {
                 strip.push(format!("{}/", dir.trim_end_matches('/')));
             }
             if let Some(name) = unit.name.as_ref().and_then(|n| n.to_string_lossy().ok()) {
+                // rustc names a unit `SRC/@/CRATE.HASH-cgu.N`.
+                let name = name.split("/@/").next().unwrap_or(&name);
                 if let Some((dir, _)) = name.rsplit_once('/') {
                     if name.starts_with('/') {
                         strip.push(format!("{dir}/"));
@@ -347,6 +349,16 @@ impl Symbolizer {
             modules: HashMap::new(),
             warnings: Vec::new(),
         })
+    }
+
+    /// Looks for modules in another directory from now on.
+    pub fn set_modules_dir(&mut self, dir: &Path) -> Result<(), String> {
+        if !dir.is_dir() {
+            return Err(format!("--modules {}: not a directory", dir.display()));
+        }
+        self.modules_dir = Some(dir.to_path_buf());
+        self.modules.clear();
+        Ok(())
     }
 
     /// Problems met on the way (a module not found, no debug info).
