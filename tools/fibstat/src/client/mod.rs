@@ -162,6 +162,10 @@ pub fn classify_get(
                 "GET was answered with an error fib_stat never gives ({e})"
             )))
         }
+        Err(ClientError::Timeout(d)) => Err(not_fib_stat(format!(
+            "no answer to GET within {} ms (fib_stat answers it at once)",
+            d.as_millis()
+        ))),
         Err(e) => Err(e),
     }
 }
@@ -235,5 +239,50 @@ pub fn raw(conn: &Conn, args: &RawArgs) -> i32 {
             EXIT_NO_ANSWER
         }
         Err(e) => fail(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error::KernelError;
+    use super::*;
+
+    fn detail(r: Result<msg::Stats, ClientError>) -> String {
+        match r {
+            Err(e @ ClientError::NotFibStat { .. }) => e.to_string(),
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn answers_that_are_not_fib_stats() {
+        let kernel = |errno| {
+            Err(ClientError::Kernel(KernelError {
+                errno,
+                msg: Some("Invalid header".into()),
+            }))
+        };
+        assert_eq!(
+            detail(classify_get(0, kernel(libc::EINVAL))),
+            "netlink protocol 0 is not fib_stat's: GET was answered with an error fib_stat \
+             never gives (invalid argument: Invalid header); use --proto with the module's \
+             nl_proto parameter (cat /sys/module/fib_stat/parameters/nl_proto)"
+        );
+        assert!(detail(classify_get(3, Ok(FibStatMessage::Reset)))
+            .contains("the answer to GET is not a STATS message (Reset)"));
+        assert!(
+            detail(classify_get(3, Err(ClientError::BadReply("short".into()))))
+                .contains("not a valid fib_stat STATS message (short)")
+        );
+        assert!(detail(classify_get(
+            3,
+            Err(ClientError::Timeout(Duration::from_secs(5)))
+        ))
+        .contains("no answer to GET within 5000 ms"));
+        // fib_stat's own transient errors pass through.
+        assert!(matches!(
+            classify_get(25, kernel(libc::EAGAIN)),
+            Err(ClientError::Kernel(_))
+        ));
     }
 }

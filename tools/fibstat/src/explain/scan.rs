@@ -128,7 +128,8 @@ impl<F: FnMut(RawReport)> Engine<F> {
         }
     }
 
-    /// 1-based number of the line starting at `buf[rel]`.
+    /// 1-based number of the line starting at `buf[rel]` (newlines are
+    /// counted up to there; `buf` holds everything not counted yet).
     fn line_no(&mut self, buf: &[u8], base: u64, rel: usize) -> usize {
         let abs = base + rel as u64;
         if abs > self.counted_to {
@@ -356,9 +357,20 @@ pub fn scan_slice<F: FnMut(RawReport)>(input: &[u8], emit: F) {
 }
 
 /// Scans a log from a reader, in chunks of [`CHUNK`] bytes.
-pub fn scan_reader<R: Read, F: FnMut(RawReport)>(mut input: R, emit: F) -> io::Result<()> {
+pub fn scan_reader<R: Read, F: FnMut(RawReport)>(input: R, emit: F) -> io::Result<()> {
+    scan_reader_chunked(input, CHUNK, emit)
+}
+
+/// [`scan_reader`] with another chunk size (tests use small ones to cross
+/// chunk boundaries everywhere).
+pub fn scan_reader_chunked<R: Read, F: FnMut(RawReport)>(
+    mut input: R,
+    chunk: usize,
+    emit: F,
+) -> io::Result<()> {
+    let chunk = chunk.max(1);
     let mut engine = Engine::new(emit);
-    let cap = CHUNK + LOOKBACK_BYTES + MAX_LINE;
+    let cap = chunk + LOOKBACK_BYTES + MAX_LINE;
     let mut buf = vec![0u8; cap];
     let mut len = 0usize;
     let mut start = 0usize;
@@ -390,7 +402,7 @@ pub fn scan_reader<R: Read, F: FnMut(RawReport)>(mut input: R, emit: F) -> io::R
             } else {
                 len += n;
             }
-            if len - start >= CHUNK {
+            if len - start >= chunk {
                 break;
             }
         }
@@ -413,9 +425,60 @@ pub fn scan_reader<R: Read, F: FnMut(RawReport)>(mut input: R, emit: F) -> io::R
         } else {
             memchr::memchr(b'\n', &buf[keep_from..done]).map_or(done, |i| keep_from + i + 1)
         };
+        // Count the newlines of what is dropped before it goes.
+        engine.line_no(&buf[..len], base, keep_from);
         buf.copy_within(keep_from..len, 0);
         len -= keep_from;
         base += keep_from as u64;
         start = done - keep_from;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reports_slice(input: &[u8]) -> Vec<RawReport> {
+        let mut v = Vec::new();
+        scan_slice(input, |r| v.push(r));
+        v
+    }
+
+    fn reports_reader(input: &[u8], chunk: usize) -> Vec<RawReport> {
+        let mut v = Vec::new();
+        scan_reader_chunked(input, chunk, |r| v.push(r)).unwrap();
+        v
+    }
+
+    #[test]
+    fn chunk_boundaries_change_nothing() {
+        let one = include_str!("../../tests/fixtures/project-spin-netlink-then-arp.txt");
+        let warn = "[ 9.0] ------------[ cut here ]------------\n[ 9.0] refcount_t: underflow; use-after-free.\n[ 9.0] WARNING: CPU: 0 PID: 1 at lib/refcount.c:28 refcount_warn_saturate+0x1/0x2\n[ 9.0] Call Trace:\n[ 9.0]  <TASK>\n[ 9.0]  sock_put+0x1/0x2\n[ 9.0]  </TASK>\n";
+        let mut log = String::new();
+        for i in 0..40 {
+            for j in 0..(i * 7) {
+                log.push_str(&format!("[ {i}.{j:06}] filler line {j} of block {i}\n"));
+            }
+            log.push_str(if i % 3 == 0 { warn } else { one });
+        }
+        let want = reports_slice(log.as_bytes());
+        assert_eq!(want.len(), 40);
+        for chunk in [1, 7, 100, 1000, 4096, 65536] {
+            let got = reports_reader(log.as_bytes(), chunk);
+            assert_eq!(got, want, "chunk {chunk}");
+        }
+        // The `cut here` message survives a chunk boundary right before the banner.
+        assert!(want[0].prelude.iter().any(|l| l.contains("refcount_t")));
+    }
+
+    #[test]
+    fn overlong_lines_are_cut_and_counted_once() {
+        let mut log = vec![b'x'; MAX_LINE * 3];
+        log.push(b'\n');
+        log.extend_from_slice(b"[ 1.0] WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2\n");
+        let got = reports_reader(&log, 4096);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].line, 2);
+        assert_eq!(reports_slice(&log)[0].line, 2);
     }
 }
