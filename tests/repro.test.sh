@@ -10,6 +10,7 @@ test_repro_spin_splat_bh_clean() {
 	check_eq "scripts/repro exit status" 0 "$rc"
 	local j=$out/report.json
 	check_grep "verdict" '^  "passed": true,' "$j"
+	check_grep "report.json schema" '^  "schema_version": 2,' "$j"
 	check_eq "runs judged" 6 "$(grep -c '"scenario":' "$j")"
 	check_eq "spin runs with the seed's transition" 2 "$(grep -c '"transition": "{SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W}"' "$j")"
 	check_eq "spin run with the reverse transition" 1 "$(grep -c '"transition": "{IN-SOFTIRQ-W} -> {SOFTIRQ-ON-W}"' "$j")"

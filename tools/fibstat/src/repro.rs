@@ -140,6 +140,11 @@ pub struct RunVerdict {
     pub report: Option<Report>,
 }
 
+/// report.json's schema: 2 replaced the grepped `warnings` lines with
+/// `reports` (every kernel report the explain parser found) and added the
+/// `*_source` / `*_lock_call` source lines.
+pub const VERDICT_SCHEMA_VERSION: u32 = 2;
+
 /// The verdict on every run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
@@ -501,7 +506,7 @@ pub fn judge_all(specs: &[RunSpec], expect: &Expect) -> Result<Verdict, String> 
         runs.push(judge(s, &text, expect, sym.as_mut()));
     }
     Ok(Verdict {
-        schema_version: 1,
+        schema_version: VERDICT_SCHEMA_VERSION,
         passed: !runs.is_empty() && runs.iter().all(|r| r.passed),
         expected_lock_class: expect.lock_class.clone(),
         runs,
