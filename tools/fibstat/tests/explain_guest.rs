@@ -1,7 +1,8 @@
 //! Whole `scripts/vm-run --log` files of this project's guests
-//! (tests/fixtures/guest): a clean boot and a clean `bh` repro run hold no
-//! report (`--fail-on-report` must not fire on them), a `spin` run exactly
-//! its one. These are the logs the test library checks with
+//! (tests/fixtures/guest), of both kernel flavors (default: lockdep; debug:
+//! lockdep, KASAN, kmemleak, UBSAN, DEBUG_OBJECTS, ...): a clean boot and a
+//! clean `bh` repro run hold no report (`--fail-on-report` must not fire on
+//! them), a `spin` run exactly its one. These are the logs the test library checks with
 //! `fibstat explain --fail-on-report`.
 
 use std::path::PathBuf;
@@ -34,7 +35,12 @@ fn fail_on_report(name: &str) -> (Option<i32>, String) {
     )
 }
 
-const CLEAN: &[&str] = &["clean-boot-default.log", "bh-netlink-then-arp.log"];
+const CLEAN: &[&str] = &[
+    "clean-boot-default.log",
+    "bh-netlink-then-arp.log",
+    "clean-boot-debug.log",
+    "bh-netlink-then-arp-debug.log",
+];
 
 #[test]
 fn clean_guest_logs_hold_no_report() {
@@ -55,8 +61,32 @@ fn clean_guest_logs_hold_no_report() {
 }
 
 #[test]
-fn spin_guest_log_holds_its_one_report() {
-    let name = "spin-netlink-then-arp.log";
+fn debug_flavor_logs_are_the_debug_kernel() {
+    for name in ["clean-boot-debug.log", "bh-netlink-then-arp-debug.log"] {
+        let text = std::fs::read_to_string(path(name)).unwrap();
+        assert!(
+            text.contains("KernelAddressSanitizer initialized"),
+            "{name}"
+        );
+        assert!(
+            text.contains("kmemleak: Kernel memory leak detector initialized"),
+            "{name}"
+        );
+        assert!(text.contains("guest kmemleak: 0"), "{name}");
+    }
+}
+
+#[test]
+fn spin_guest_logs_hold_their_one_report() {
+    for name in [
+        "spin-netlink-then-arp.log",
+        "spin-netlink-then-arp-debug.log",
+    ] {
+        spin_log(name);
+    }
+}
+
+fn spin_log(name: &str) {
     let out = explain_bytes(&std::fs::read(path(name)).unwrap());
     assert_eq!(out.reports.len(), 1, "{:#?}", out.reports);
     let r = &out.reports[0];
