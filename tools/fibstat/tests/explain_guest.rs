@@ -103,3 +103,86 @@ fn spin_log(name: &str) {
         )
     );
 }
+
+/// Real reports of the debug-flavor kernel (tests/fixtures/guest/oracle):
+/// a test module of this project (`oracle`) commits one bug of each kind at
+/// load time. The titles follow syzkaller's rules, quirks included: its
+/// skip patterns are unanchored substrings, so `oracle_kasan`,
+/// `oracle_ubsan` and `oracle_kmemleak` are skipped like KASAN's, UBSAN's
+/// and kmemleak's own frames, and the title names the next frame.
+#[test]
+fn debug_kernel_reports_of_every_kind() {
+    for (name, kind, title) in [
+        (
+            "kasan.log",
+            Kind::Kasan,
+            "KASAN: slab-use-after-free Read in init_module",
+        ),
+        (
+            "ubsan.log",
+            Kind::Ubsan,
+            "UBSAN: array-index-out-of-bounds in init_module",
+        ),
+        (
+            "odebug.log",
+            Kind::Odebug,
+            "WARNING: ODEBUG bug in oracle_odebug",
+        ),
+        (
+            "debug_net.log",
+            Kind::Warning,
+            "WARNING in oracle_debug_net",
+        ),
+        // CFI failure, then the oops and the panic it causes: one report.
+        ("cfi.log", Kind::CfiFailure, "CFI failure in oracle_cfi"),
+        // vm-run's kmemleak dump after the kernel log: unprefixed lines,
+        // 6.x's `backtrace (crc ...)`, a bare address for the module's
+        // freed init code.
+        (
+            "kmemleak.log",
+            Kind::MemoryLeak,
+            "memory leak in do_one_initcall",
+        ),
+    ] {
+        let p = format!("oracle/{name}");
+        let out = explain_bytes(&std::fs::read(path(&p)).unwrap());
+        let got: Vec<(Kind, &str)> = out
+            .reports
+            .iter()
+            .map(|r| (r.kind, r.title.as_str()))
+            .collect();
+        assert_eq!(got, vec![(kind, title)], "{name}");
+        let (code, text) = fail_on_report(&p);
+        assert_eq!(code, Some(1), "{name}");
+        assert!(text.contains(title), "{name}: {text}");
+    }
+}
+
+#[test]
+fn kmemleak_backtrace_keeps_the_bare_address_frame() {
+    let out = explain_bytes(&std::fs::read(path("oracle/kmemleak.log")).unwrap());
+    let r = &out.reports[0];
+    let frames: Vec<&str> = r.stacks[0]
+        .frames
+        .iter()
+        .map(|f| f.function.as_str())
+        .collect();
+    assert_eq!(r.stacks[0].label, "backtrace");
+    assert_eq!(
+        frames,
+        [
+            "kmemleak_alloc",
+            "__kmalloc_cache_noprof",
+            "oracle_kmemleak",
+            "0xffffffffa00070c6",
+            "do_one_initcall",
+            "do_init_module",
+            "load_module",
+            "__x64_sys_finit_module",
+            "x64_sys_call",
+            "do_syscall_64",
+            "entry_SYSCALL_64_after_hwframe",
+        ]
+    );
+    assert_eq!(r.task.as_ref().map(|t| t.comm.as_str()), Some("insmod"));
+}

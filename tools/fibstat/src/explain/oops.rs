@@ -10,7 +10,7 @@
 //! representative frame deeper in the stack (the caller of the first
 //! dispatch function, or the lock everybody waits for).
 
-use super::frame::{clean_function, parse_frame};
+use super::frame::{clean_function, is_bare_address, parse_bare_address, parse_frame};
 use super::model::{Frame, Kind, Report, Stack, Task};
 use super::segment::RawReport;
 
@@ -580,7 +580,7 @@ fn parse_body(lines: &[String]) -> Body {
             current = Some(b.stacks.len() - 1);
             continue;
         }
-        if let Some(f) = parse_frame(t) {
+        if let Some(f) = parse_frame(t).or_else(|| parse_bare_address(t)) {
             let i = match current {
                 Some(i) => i,
                 None => {
@@ -614,7 +614,7 @@ const CALL_TRACE: &[&str] = &["Call Trace", "Call trace", "Backtrace", "stack"];
 fn names(frames: &[Frame], extra: &[&str]) -> Vec<String> {
     frames
         .iter()
-        .filter(|f| !f.unreliable && !f.inline)
+        .filter(|f| !f.unreliable && !f.inline && !is_bare_address(f))
         .map(|f| clean_function(&f.function).to_owned())
         .filter(|n| !skipped(n, extra))
         .map(|n| strip_frame(&n).to_owned())

@@ -15,7 +15,7 @@
 //! [`MAX_REPORT_LINES`] lines.
 
 use super::banner::banner_at;
-use super::frame::parse_frame;
+use super::frame::{parse_bare_address, parse_frame};
 use super::model::Kind;
 
 /// Hard cap on the lines of one report.
@@ -453,7 +453,7 @@ impl Builder {
                 Step::Accept
             };
         }
-        if parse_frame(t).is_some() {
+        if parse_frame(t).is_some() || parse_bare_address(t).is_some() {
             self.frames += 1;
             if self.phase == Phase::Prelude {
                 self.phase = Phase::Stacks;
@@ -504,7 +504,7 @@ impl Builder {
         }
         self.joins = 0;
         if self.in_trace {
-            if parse_frame(t).is_some() {
+            if parse_frame(t).is_some() || parse_bare_address(t).is_some() {
                 self.frames_in_trace += 1;
             } else if t.is_empty() {
                 if self.frames_in_trace > 0 {
