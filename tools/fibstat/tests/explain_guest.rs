@@ -186,3 +186,51 @@ fn kmemleak_backtrace_keeps_the_bare_address_frame() {
     );
     assert_eq!(r.task.as_ref().map(|t| t.comm.as_str()), Some("insmod"));
 }
+
+/// A real RCU stall of a starved TCG guest during a `bh` repro run (the
+/// host was overloaded): two reports, `rcu: ` after the timestamp, an NMI
+/// line of another CPU with an older timestamp in between, no stack at
+/// loglevel 5. Identical, so one group of two.
+#[test]
+fn rcu_stall_of_a_starved_guest() {
+    let name = "rcu-stall-tcg.log";
+    let out = explain_bytes(&std::fs::read(path(name)).unwrap());
+    let got: Vec<(Kind, &str, usize)> = out
+        .reports
+        .iter()
+        .map(|r| (r.kind, r.title.as_str(), r.line))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Kind::RcuStall, "INFO: rcu detected stall", 22),
+            (Kind::RcuStall, "INFO: rcu detected stall", 31)
+        ]
+    );
+    assert_eq!(out.groups.len(), 1);
+    assert_eq!(out.groups[0].count, 2);
+    assert_eq!(
+        fail_on_report(name),
+        (
+            Some(1),
+            "2 kernel reports (1 distinct):\n     2x  INFO: rcu detected stall  [rcu_stall] (lines 22, 31)\n".to_owned()
+        )
+    );
+}
+
+/// A real WARNING of a Rust module (a `spin_unlock_bh` with interrupts
+/// off, in a selftest build of fib_stat): `__local_bh_enable_ip` and the
+/// unlock helpers are skipped as syzkaller skips them (`bh_enable`,
+/// `spin_unlock`), the title names the demangled Rust function.
+#[test]
+fn rust_module_warning() {
+    let out = explain_bytes(&std::fs::read(path("rust-warning-unlock-bh.log")).unwrap());
+    assert_eq!(out.reports.len(), 1);
+    let r = &out.reports[0];
+    assert_eq!(r.kind, Kind::Warning);
+    assert_eq!(
+        r.title,
+        "WARNING in <fib_stat::FibStat as kernel::Module>::init"
+    );
+    assert_eq!(r.location.as_deref(), Some("kernel/softirq.c:387"));
+}
