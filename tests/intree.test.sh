@@ -32,7 +32,7 @@ test_intree_build_spin_and_load() {
 	ko=$m/drivers/net/fib_stat/fib_stat.ko
 	[ -f "$ko" ] || _fail "no $ko"
 	cp "$ko" "$d/share/"
-	vm "$o" --share "$d/share" -- sh -c 'insmod ./fib_stat.ko && fibstat show -j && rmmod fib_stat'
+	vm "$o" --share "$d/share" -- sh -c 'insmod ./fib_stat.ko && fibstat show -j -p && rmmod fib_stat'
 	check_eq "guest status" 0 "$vm_rc"
 	check_grep "loaded in the configured mode" 'fib_stat: loaded, lock mode spin ' "$o"
 	check_grep "GET reports it" '"lock_mode": "spin"' "$o"

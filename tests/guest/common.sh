@@ -7,9 +7,9 @@ ARPING=/usr/bin/arping
 fail() { echo "FAIL: $*"; exit 1; }
 ok() { echo "ok: $*"; }
 
-# stat NS KEY: KEY of `fibstat show -j` in netns NS ("-": the initial netns)
+# stat NS KEY: KEY of `fibstat show -j -p` (pretty: one key per line) in netns NS ("-": the initial netns)
 stat() {
-	if [ "$1" = - ]; then fibstat show -j; else fibstat show -n "$1" -j; fi |
+	if [ "$1" = - ]; then fibstat show -j -p; else fibstat show -n "$1" -j -p; fi |
 		sed -n "s/^ *\"$2\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p"
 }
 
@@ -28,7 +28,7 @@ expect_stat_gt() {
 }
 
 # snapshot NS: the statistics that requests must not change (all but nl_requests)
-snapshot() { fibstat show ${1:+-n "$1"} -j | grep -v '"nl_requests"'; }
+snapshot() { fibstat show ${1:+-n "$1"} -j -p | grep -v '"nl_requests"'; }
 
 # expect_output WHAT EXPECTED_STATUS PATTERN -- COMMAND...: run COMMAND, check its
 # exit status and that its output (stdout+stderr) matches the grep -E PATTERN.

@@ -14,7 +14,7 @@ rmmod fib_stat || fail "second rmmod"
 # A non-default protocol number through the module parameter.
 insmod /run/fib-stat/fib_stat.ko nl_proto=27 || fail "insmod nl_proto=27"
 expect_output "show on protocol 25 with nl_proto=27" 1 'module not loaded \(netlink protocol 25' -- fibstat show
-FIBSTAT_NETLINK_PROTO=27 fibstat show -j | grep -q "\"lock_mode\": \"$mode\"" || fail "show on protocol 27"
+FIBSTAT_NETLINK_PROTO=27 fibstat show -j -p | grep -q "\"lock_mode\": \"$mode\"" || fail "show on protocol 27"
 ok "nl_proto=27 serves protocol 27"
 rmmod fib_stat || fail "third rmmod"
 echo "PASS load-unload $mode"

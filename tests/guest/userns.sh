@@ -7,7 +7,7 @@ as_nobody() { su -s /bin/sh nobody -c "$*"; }
 [ "$(as_nobody unshare -r id -u)" = 0 ] || fail "nobody cannot create a user namespace"
 ok "nobody is uid 0 in a new user namespace"
 
-out=$(as_nobody unshare -r -n sh -c "'fibstat record --gateway 192.0.2.77 --count 3 && fibstat record --gateway 192.0.2.78 --count 4 && fibstat show -j && fibstat reset && fibstat show -j'" 2>&1) ||
+out=$(as_nobody unshare -r -n sh -c "'fibstat record --gateway 192.0.2.77 --count 3 && fibstat record --gateway 192.0.2.78 --count 4 && fibstat show -j -p && fibstat reset && fibstat show -j -p'" 2>&1) ||
 	fail "RECORD/RESET as root of the user namespace owning the netns: $out"
 echo "$out" | grep -q '"gateway_records": 7,' || fail "two RECORDs in the owned netns did not add up to 7: $out"
 echo "$out" | grep -q '"gateway_records": 0,' || fail "RESET in the owned netns: $out"

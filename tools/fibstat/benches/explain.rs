@@ -1,73 +1,137 @@
-//! Throughput of `fibstat explain` on a large synthetic kernel log.
+//! Throughput of `fibstat explain` against `grep -F -c` on the same log.
 //!
-//! `cargo bench --bench explain` generates (in memory, never on disk in the
-//! repository) FIBSTAT_BENCH_MB megabytes (default 200) of ordinary kernel
-//! lines with `[timestamp]` prefixes, including decoys that pass the cheap
-//! prefilter (`WARNING: CPU: ...`, `BUG: ...`, `INFO: ...`), and sprinkles a
-//! real lockdep report into it every ~2 MB. It then decodes the log the way
-//! `fibstat explain` does (streaming, line by line) and prints MB/s.
-//! A second run goes through a temporary file and a `BufReader`, as the CLI
-//! reads a FILE argument.
+//! `cargo bench --bench explain` builds a log of FIBSTAT_BENCH_MB megabytes
+//! (default 200) from real guest kernel logs of this project (a clean boot
+//! and a `bh` repro run, tests/fixtures/guest/), repeated with advancing
+//! timestamps, with 48 real `spin` lockdep reports (tests/fixtures/project-
+//! spin-*.txt) spread evenly through it. The file goes to cargo's target
+//! tmp dir, never into the repository.
+//!
+//! Then, alternately and FIBSTAT_BENCH_RUNS times (default 7, after one
+//! warm-up run each), it times the release `fibstat explain FILE` and
+//! `grep -F -c 'WARNING: inconsistent lock state' FILE`, both as processes
+//! writing to a pipe (with output to /dev/null GNU grep stops at the first
+//! match), checks that both find the 48 reports, and prints the median
+//! times, the spread ((max - min) / median) and the ratio, ending with one
+//! line for `make bench`:
+//!
+//!   explain-vs-grep: explain=<s> grep=<s> ratio=<r> runs=<n> spread=<pct>
 
-use std::io::{BufReader, Write};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use fibstat::explain::explain_reader;
+const REPORTS: usize = 48;
+const GREP_PATTERN: &str = "WARNING: inconsistent lock state";
 
-const REPORTS: &[&str] = &[
-    include_str!("../tests/fixtures/rust-module-in-softirq-synthetic.txt"),
-    include_str!("../tests/fixtures/syzbot-sctp-circular.txt"),
-    include_str!("../tests/fixtures/mt76-in-softirq-plain.txt"),
-    include_str!("../tests/fixtures/syzbot-ppp-irq-inversion.txt"),
-];
-
-const ORDINARY: &[&str] = &[
-    "e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx",
-    "EXT4-fs (nvme0n1p2): mounted filesystem 5e0f1c9a-3c7e-4e52-9d8e-1f2a3b4c5d6e r/w with ordered data mode. Quota mode: none.",
-    "audit: type=1400 audit(1712672426.123:42): apparmor=\"STATUS\" operation=\"profile_load\" profile=\"unconfined\" name=\"nvidia_modprobe\" pid=812 comm=\"apparmor_parser\"",
-    "usb 1-1.4: new high-speed USB device number 5 using xhci_hcd",
-    "IPv6: ADDRCONF(NETDEV_CHANGE): wlp3s0: link becomes ready",
-    "fib_stat: recorded 1 gateway(s) in netns 4026531840",
-    "TCP: request_sock_TCP: Possible SYN flooding on port 8080. Sending cookies.  Check SNMP counters.",
-    "nvme nvme0: 8/0/0 default/read/poll queues",
-    "WARNING: CPU: 3 PID: 1187 at drivers/gpu/drm/i915/display/intel_display.c:1234 intel_atomic_commit_tail+0x5a1/0x1710 [i915]",
-    "BUG: workqueue lockup - pool cpus=1 node=0 flags=0x0 nice=0 stuck for 31s!",
-    "INFO: task kworker/u16:3:1234 blocked for more than 122 seconds.",
-    "systemd-journald[301]: Received client request to flush runtime journal.",
-];
-
-fn generate(target: usize) -> (Vec<u8>, usize) {
-    let mut out = Vec::with_capacity(target + 64 * 1024);
-    let mut seconds = 0u64;
-    let mut micros = 0u64;
-    let mut i = 0usize;
-    let mut next_report = 2 << 20;
-    let mut reports = 0usize;
-    while out.len() < target {
-        if out.len() >= next_report {
-            out.extend_from_slice(REPORTS[reports % REPORTS.len()].as_bytes());
-            reports += 1;
-            next_report += 2 << 20;
-            continue;
-        }
-        micros += 137;
-        if micros >= 1_000_000 {
-            micros -= 1_000_000;
-            seconds += 1;
-        }
-        let _ = writeln!(
-            out,
-            "[{seconds:5}.{micros:06}] {}",
-            ORDINARY[i % ORDINARY.len()]
-        );
-        i += 1;
-    }
-    (out, reports)
+fn fixture(rel: &str) -> String {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", rel]
+        .iter()
+        .collect();
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        eprintln!("bench: cannot read {}: {e}", path.display());
+        std::process::exit(2)
+    })
 }
 
-fn expected_reports(n: usize) -> usize {
-    // Every fixture in REPORTS holds exactly one report.
-    n
+/// The kernel log lines of a `vm-run --log` file.
+fn kernel_log(text: &str) -> Vec<String> {
+    let start = text
+        .find("----- guest kernel log -----\n")
+        .map_or(0, |i| i + 29);
+    let end = text[start..]
+        .find("----- end of guest kernel log -----")
+        .map_or(text.len(), |i| start + i);
+    text[start..end].lines().map(str::to_owned).collect()
+}
+
+/// `[   12.345678] msg` -> (seconds, msg); lines without timestamp keep 0.
+fn split_stamp(line: &str) -> (f64, &str) {
+    if let Some(rest) = line.strip_prefix('[') {
+        if let Some((ts, msg)) = rest.split_once("] ") {
+            if let Ok(t) = ts.trim().parse::<f64>() {
+                return (t, msg);
+            }
+        }
+    }
+    (0.0, line)
+}
+
+fn generate(target: usize) -> Vec<u8> {
+    let mut boot: Vec<String> = Vec::new();
+    for f in [
+        "guest/clean-boot-default.log",
+        "guest/bh-netlink-then-arp.log",
+    ] {
+        boot.extend(kernel_log(&fixture(f)));
+    }
+    let reports: Vec<Vec<String>> = [
+        "project-spin-netlink-then-arp.txt",
+        "project-spin-arp-then-netlink.txt",
+        "project-spin-netlink-then-arp-veth.txt",
+    ]
+    .iter()
+    .map(|f| fixture(f).lines().map(str::to_owned).collect())
+    .collect();
+    let mut out = Vec::with_capacity(target + (1 << 20));
+    let every = target / REPORTS;
+    let mut next_report = every / 2;
+    let mut placed = 0;
+    let mut base = 0.0f64;
+    let mut last = 0.0f64;
+    'fill: loop {
+        for line in &boot {
+            if out.len() >= target {
+                break 'fill;
+            }
+            if placed < REPORTS && out.len() >= next_report {
+                for l in &reports[placed % reports.len()] {
+                    let (t, msg) = split_stamp(l);
+                    let _ = writeln!(out, "[{:12.6}] {msg}", base + t);
+                }
+                placed += 1;
+                next_report += every;
+            }
+            let (t, msg) = split_stamp(line);
+            last = last.max(t);
+            let _ = writeln!(out, "[{:12.6}] {msg}", base + t);
+        }
+        base += last + 1.0;
+    }
+    assert_eq!(placed, REPORTS, "log too small for {REPORTS} reports");
+    out
+}
+
+/// Runs a command with stdout to a pipe we drain; returns (seconds, stdout).
+fn timed(cmd: &mut Command) -> (f64, String) {
+    let t = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| {
+            eprintln!("bench: cannot run {cmd:?}: {e}");
+            std::process::exit(2)
+        });
+    let mut out = String::new();
+    if let Some(mut s) = child.stdout.take() {
+        let _ = s.read_to_string(&mut out);
+    }
+    let _ = child.wait();
+    (t.elapsed().as_secs_f64(), out)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn spread(v: &[f64], med: f64) -> f64 {
+    let (lo, hi) = v
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    (hi - lo) / med * 100.0
 }
 
 fn main() {
@@ -75,52 +139,65 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
-    let (log, sprinkled) = generate(mb << 20);
-    let size_mb = log.len() as f64 / (1u64 << 20) as f64;
+    let runs: usize = std::env::var("FIBSTAT_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7)
+        .max(1);
+    let log = generate(mb << 20);
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("explain-bench-{mb}mb.log"));
+    if let Err(e) = std::fs::write(&path, &log) {
+        eprintln!("bench: cannot write {}: {e}", path.display());
+        std::process::exit(2);
+    }
+    let lines = log.iter().filter(|&&b| b == b'\n').count();
+    let size = log.len() as f64 / f64::from(1u32 << 20);
+    drop(log);
     println!(
-        "synthetic log: {size_mb:.1} MiB, {} lines, {sprinkled} reports sprinkled",
-        log.iter().filter(|&&b| b == b'\n').count()
+        "log: {} ({size:.1} MiB, {lines} lines, {REPORTS} lockdep reports in real guest boot logs)",
+        path.display()
     );
 
-    // In memory (what the decoder itself costs).
-    let mut best = f64::MAX;
-    for run in 0..3 {
-        let t = Instant::now();
-        let out = match explain_reader(&log[..]) {
-            Ok(out) => out,
-            Err(e) => {
-                eprintln!("read error: {e}");
-                std::process::exit(1);
-            }
-        };
-        let secs = t.elapsed().as_secs_f64();
-        best = best.min(secs);
-        assert_eq!(out.reports.len(), expected_reports(sprinkled));
-        println!(
-            "run {run}: in-memory {:.3} s, {:.0} MiB/s, {} reports",
-            secs,
-            size_mb / secs,
-            out.reports.len()
-        );
-    }
-    println!("best in-memory: {:.0} MiB/s", size_mb / best);
+    let explain = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_fibstat"));
+        c.arg("explain").arg(&path);
+        c
+    };
+    let grep = || {
+        let mut c = Command::new("grep");
+        c.args(["-F", "-c", GREP_PATTERN]).arg(&path);
+        c
+    };
+    // Warm-up (page cache) and the answers.
+    let _ = timed(&mut explain());
+    let (_, summary) = timed(explain().arg("--summary"));
+    let (_, g_out) = timed(&mut grep());
+    let want = format!("{REPORTS} kernel reports (");
+    assert!(summary.starts_with(&want), "explain --summary:\n{summary}");
+    assert_eq!(g_out.trim(), REPORTS.to_string(), "grep -c");
 
-    // Through a file, as `fibstat explain FILE` reads it.
-    let path = std::env::temp_dir().join(format!("fibstat-bench-{}.log", std::process::id()));
-    if std::fs::write(&path, &log).is_ok() {
-        if let Ok(f) = std::fs::File::open(&path) {
-            let t = Instant::now();
-            let out = explain_reader(BufReader::with_capacity(1 << 18, f));
-            let secs = t.elapsed().as_secs_f64();
-            if let Ok(out) = out {
-                println!(
-                    "file: {:.3} s, {:.0} MiB/s, {} reports",
-                    secs,
-                    size_mb / secs,
-                    out.reports.len()
-                );
-            }
-        }
-        let _ = std::fs::remove_file(&path);
+    let (mut te, mut tg) = (Vec::new(), Vec::new());
+    for run in 1..=runs {
+        let (e, _) = timed(&mut explain());
+        let (g, _) = timed(&mut grep());
+        println!(
+            "run {run}: explain {e:.3} s ({:.0} MiB/s), grep {g:.3} s",
+            size / e
+        );
+        te.push(e);
+        tg.push(g);
     }
+    let (me, mg) = (median(&mut te), median(&mut tg));
+    let (se, sg) = (spread(&te, me), spread(&tg, mg));
+    let ratio = me / mg;
+    println!(
+        "median: explain {me:.3} s ({:.0} MiB/s, spread {se:.0}%), grep {mg:.3} s ({:.0} MiB/s, spread {sg:.0}%), ratio {ratio:.2}",
+        size / me,
+        size / mg
+    );
+    println!(
+        "explain-vs-grep: explain={me:.3} grep={mg:.3} ratio={ratio:.2} runs={runs} spread={:.0}",
+        se.max(sg)
+    );
+    let _ = std::fs::remove_file(&path);
 }

@@ -1,8 +1,12 @@
 //! The `make repro` verdict: did the `spin` build reproduce the seed's lockdep
 //! report, and did the `bh` build run the identical workload clean?
 //!
-//! Every lockdep fact comes from [`crate::explain`], the same decoder that
-//! `fibstat explain` uses: one parser for both.
+//! Every fact about the kernel log comes from [`crate::explain`], the same
+//! parser `fibstat explain` uses: a `bh` run with any kernel report at all
+//! fails, a `spin` run fails with anything besides its one expected report.
+//! With `vmlinux` and the modules (both with debug info), the report's
+//! frames get source lines, and the process-side and softirq-side lines
+//! where the lock is taken are part of the verdict.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,6 +15,7 @@ use serde::Serialize;
 
 use crate::client::render::StatsJson as Stats;
 use crate::explain::model::Frame;
+use crate::explain::symbolize::Symbolizer;
 use crate::explain::{self, Kind, Report};
 
 /// The lock class the module registers (see `fib_stat.rs`).
@@ -60,18 +65,33 @@ impl RunSpec {
     }
 }
 
-/// What the verdict expects beyond the run itself.
+/// What the verdict expects beyond the run itself, and where the debug
+/// info for source lines is.
 #[derive(Debug, Clone)]
 pub struct Expect {
     pub lock_class: String,
+    /// vmlinux with DWARF: symbolize the reports.
+    pub vmlinux: Option<PathBuf>,
+    /// Directory with `<mode>/fib_stat.ko` (with DWARF).
+    pub modules: Option<PathBuf>,
 }
 
 impl Default for Expect {
     fn default() -> Self {
         Self {
             lock_class: LOCK_CLASS.into(),
+            vmlinux: None,
+            modules: None,
         }
     }
+}
+
+/// One kernel report of a run's log, as the summary lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Found {
+    pub line: usize,
+    pub kind: Kind,
+    pub title: String,
 }
 
 /// One check of a run.
@@ -91,8 +111,10 @@ pub struct RunVerdict {
     pub order: String,
     pub log: PathBuf,
     pub vm_status: i32,
-    /// Any lockdep report in the guest's kernel log.
+    /// Any kernel report (of any kind) in the guest's kernel log.
     pub lockdep_report: bool,
+    /// Every kernel report of the log (`fibstat explain`'s parser).
+    pub reports: Vec<Found>,
     pub title: Option<String>,
     pub transition: Option<String>,
     pub lock_class: Option<String>,
@@ -100,8 +122,14 @@ pub struct RunVerdict {
     pub process_side_caller: Option<String>,
     /// First caller of the stack taken in interrupt context.
     pub irq_side_caller: Option<String>,
-    /// `WARNING:` and `BUG:` lines of the kernel log.
-    pub warnings: Vec<String>,
+    /// With debug info: where the process side takes the lock
+    /// (`fib_stat.rs:287`) ...
+    pub process_side_source: Option<String>,
+    /// ... and the kernel crate's line the lock call comes from
+    /// (`rust/kernel/sync/lock.rs:127`).
+    pub process_side_lock_call: Option<String>,
+    pub irq_side_source: Option<String>,
+    pub irq_side_lock_call: Option<String>,
     pub debug_locks: Option<u32>,
     /// The class's usage string in /proc/lockdep after the run (e.g. `+.-.`).
     pub lockdep_usage: Option<String>,
@@ -111,6 +139,11 @@ pub struct RunVerdict {
     #[serde(skip)]
     pub report: Option<Report>,
 }
+
+/// report.json's schema: 2 replaced the grepped `warnings` lines with
+/// `reports` (every kernel report the explain parser found) and added the
+/// `*_source` / `*_lock_call` source lines.
+pub const VERDICT_SCHEMA_VERSION: u32 = 2;
 
 /// The verdict on every run.
 #[derive(Debug, Clone, Serialize)]
@@ -129,16 +162,6 @@ struct Sections<'a> {
     lockdep_class: Option<&'a str>,
     debug_locks: Option<u32>,
 }
-
-/// Kernel log lines that mean trouble (as in tests/lib.sh's check_clean_log).
-const TROUBLE: [&str; 6] = [
-    "WARNING:",
-    "BUG:",
-    "Oops",
-    "cut here",
-    "INFO: ",
-    "Call Trace",
-];
 
 /// The usage string of `class` in a /proc/lockdep line
 /// (`(ptr) FD:    1 BD:    1 +.-.: fib_stat.lock`).
@@ -202,15 +225,26 @@ impl Checker {
     }
 }
 
-/// Judges one run from its log text.
-pub fn judge(spec: &RunSpec, log_text: &str, expect: &Expect) -> RunVerdict {
+/// Judges one run from its log text; `sym` adds source lines.
+pub fn judge(
+    spec: &RunSpec,
+    log_text: &str,
+    expect: &Expect,
+    sym: Option<&mut Symbolizer>,
+) -> RunVerdict {
     let sec = sections(log_text);
-    let reports = explain::explain_bytes(sec.kernel_log.as_bytes()).reports;
-    let warnings: Vec<String> = sec
-        .kernel_log
-        .lines()
-        .filter(|l| TROUBLE.iter().any(|t| l.contains(t)))
-        .map(|l| l.trim().to_owned())
+    let mut out = explain::explain_bytes(sec.kernel_log.as_bytes());
+    if let Some(sym) = sym {
+        sym.apply(&mut out);
+    }
+    let reports = out.reports;
+    let found: Vec<Found> = reports
+        .iter()
+        .map(|r| Found {
+            line: r.line,
+            kind: r.kind,
+            title: r.title.clone(),
+        })
         .collect();
     let usage = sec
         .lockdep_class
@@ -277,35 +311,28 @@ pub fn judge(spec: &RunSpec, log_text: &str, expect: &Expect) -> RunVerdict {
 
     if spec.mode == "spin" {
         judge_spin(spec, &mut c, report.as_ref(), reports.len(), expect);
-        // Nothing but the one report: its banner and its stack dump.
-        let other: Vec<&String> = warnings
-            .iter()
-            .filter(|l| {
-                !l.ends_with("WARNING: inconsistent lock state") && !l.ends_with("Call Trace:")
-            })
-            .collect();
-        let dumps = warnings.len() - other.len();
+        // Nothing but the one report.
         c.check(
             "nothing else went wrong",
-            other.is_empty() && dumps == 2,
-            match other.first() {
-                Some(l) => format!("also: {l}"),
-                None => format!("{dumps} report lines (banner, Call Trace)"),
+            reports.len() == 1,
+            match reports.get(1) {
+                Some(r) => format!("also line {}: {}", r.line, r.title),
+                None => format!("{} kernel report(s)", reports.len()),
             },
         );
     } else {
         c.check(
-            "no lockdep report",
+            "no kernel report",
             reports.is_empty(),
             match reports.first() {
-                Some(r) => format!("{} report(s), first: {}", reports.len(), r.title),
+                Some(r) => format!(
+                    "{} report(s), first at line {}: {}",
+                    reports.len(),
+                    r.line,
+                    r.title
+                ),
                 None => "none".into(),
             },
-        );
-        c.check(
-            "no WARNING, BUG, Oops or stack dump",
-            warnings.is_empty(),
-            warnings.first().cloned().unwrap_or_else(|| "none".into()),
         );
         c.check(
             "lockdep still on",
@@ -334,7 +361,13 @@ pub fn judge(spec: &RunSpec, log_text: &str, expect: &Expect) -> RunVerdict {
             .map(|l| l.name.clone()),
         process_side_caller: report.as_ref().and_then(|r| r.process_side_caller.clone()),
         irq_side_caller: report.as_ref().and_then(|r| r.irq_side_caller.clone()),
-        warnings,
+        process_side_source: report.as_ref().and_then(|r| r.process_side_source.clone()),
+        process_side_lock_call: report
+            .as_ref()
+            .and_then(|r| r.process_side_lock_call.clone()),
+        irq_side_source: report.as_ref().and_then(|r| r.irq_side_source.clone()),
+        irq_side_lock_call: report.as_ref().and_then(|r| r.irq_side_lock_call.clone()),
+        reports: found,
         debug_locks: sec.debug_locks,
         lockdep_usage: usage,
         stats,
@@ -422,6 +455,19 @@ fn judge_spin(spec: &RunSpec, c: &mut Checker, report: Option<&Report>, n: usize
             "arp_rcv not below net_event_callback"
         },
     );
+    if expect.vmlinux.is_some() {
+        for (side, src) in [
+            ("process side", &r.process_side_source),
+            ("softirq side", &r.irq_side_source),
+        ] {
+            let got = src.as_deref().unwrap_or("none");
+            c.check(
+                &format!("{side}: source line in fib_stat.rs"),
+                got.starts_with("fib_stat.rs:"),
+                got,
+            );
+        }
+    }
     if spec.topology == "vmxnet3" {
         let arp = position(irq_stack, "arp_rcv");
         let poll = irq_stack.iter().enumerate().any(|(i, f)| {
@@ -442,23 +488,29 @@ fn judge_spin(spec: &RunSpec, c: &mut Checker, report: Option<&Report>, n: usize
     }
 }
 
-/// Judges every run; a log that cannot be read fails its run.
-pub fn judge_all(specs: &[RunSpec], expect: &Expect) -> Verdict {
-    let runs: Vec<RunVerdict> = specs
-        .iter()
-        .map(|s| {
-            let text = std::fs::read(&s.log)
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default();
-            judge(s, &text, expect)
-        })
-        .collect();
-    Verdict {
-        schema_version: 1,
+/// Judges every run; a log that cannot be read fails its run. Errors only
+/// if the debug info asked for cannot be loaded.
+pub fn judge_all(specs: &[RunSpec], expect: &Expect) -> Result<Verdict, String> {
+    let mut sym = match &expect.vmlinux {
+        Some(v) => Some(Symbolizer::new(Some(v), None)?),
+        None => None,
+    };
+    let mut runs = Vec::new();
+    for s in specs {
+        let text = std::fs::read(&s.log)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        if let (Some(sym), Some(dir)) = (sym.as_mut(), &expect.modules) {
+            sym.set_modules_dir(&dir.join(&s.mode))?;
+        }
+        runs.push(judge(s, &text, expect, sym.as_mut()));
+    }
+    Ok(Verdict {
+        schema_version: VERDICT_SCHEMA_VERSION,
         passed: !runs.is_empty() && runs.iter().all(|r| r.passed),
         expected_lock_class: expect.lock_class.clone(),
         runs,
-    }
+    })
 }
 
 fn or_dash(s: &Option<String>) -> &str {
@@ -484,14 +536,38 @@ pub fn render_text(v: &Verdict) -> String {
             if r.lockdep_report {
                 or_dash(&r.title)
             } else {
-                "no lockdep report"
+                "no kernel report"
             }
         );
-        if r.lockdep_report {
+        if r.lockdep_report && r.transition.is_some() {
             let _ = writeln!(o, "     transition   {}", or_dash(&r.transition));
             let _ = writeln!(o, "     lock class   {}", or_dash(&r.lock_class));
-            let _ = writeln!(o, "     process side {}", or_dash(&r.process_side_caller));
-            let _ = writeln!(o, "     softirq side {}", or_dash(&r.irq_side_caller));
+            for (label, caller, src, call) in [
+                (
+                    "process side",
+                    &r.process_side_caller,
+                    &r.process_side_source,
+                    &r.process_side_lock_call,
+                ),
+                (
+                    "softirq side",
+                    &r.irq_side_caller,
+                    &r.irq_side_source,
+                    &r.irq_side_lock_call,
+                ),
+            ] {
+                let _ = write!(o, "     {label} {}", or_dash(caller));
+                if let Some(src) = src {
+                    let _ = write!(o, " at {src}");
+                    if let Some(call) = call {
+                        let _ = write!(o, " (lock call {call})");
+                    }
+                }
+                o.push('\n');
+            }
+        }
+        for f in r.reports.iter().skip(usize::from(r.mode == "spin")) {
+            let _ = writeln!(o, "     report       line {}: {}", f.line, f.title);
         }
         let _ = writeln!(
             o,
@@ -517,8 +593,9 @@ pub fn render_text(v: &Verdict) -> String {
             let one = explain::Output {
                 schema_version: explain::SCHEMA_VERSION,
                 reports: vec![rep.clone()],
+                groups: explain::group::group(std::slice::from_ref(rep)),
             };
-            o.push_str(&explain::render::human(&one));
+            o.push_str(&explain::render::human(&one, true));
             let _ = writeln!(o, "\n== raw excerpt\n");
             for l in &rep.raw {
                 let _ = writeln!(o, "{l}");
@@ -597,7 +674,7 @@ mod tests {
     }
 
     fn failed(spec: &RunSpec, log: &Log<'_>, expect: &Expect) -> Vec<String> {
-        judge(spec, &log.text(), expect)
+        judge(spec, &log.text(), expect, None)
             .checks
             .into_iter()
             .filter(|c| !c.ok)
@@ -607,7 +684,7 @@ mod tests {
 
     #[test]
     fn spin_splat_passes() {
-        let v = judge(&spec("spin"), &Log::spin().text(), &Expect::default());
+        let v = judge(&spec("spin"), &Log::spin().text(), &Expect::default(), None);
         assert!(v.checks.iter().all(|c| c.ok), "{:#?}", v.checks);
         assert!(v.passed);
         assert_eq!(
@@ -631,6 +708,7 @@ mod tests {
         let d = Expect::default();
         let wrong_class = Expect {
             lock_class: "other.lock".into(),
+            ..Expect::default()
         };
         assert_eq!(
             failed(&spec("spin"), &Log::spin(), &wrong_class),
@@ -646,8 +724,7 @@ mod tests {
             [
                 "module loaded in this lock mode",
                 "lockdep usage of the class",
-                "no lockdep report",
-                "no WARNING, BUG, Oops or stack dump",
+                "no kernel report",
                 "lockdep still on"
             ]
         );
@@ -671,15 +748,21 @@ mod tests {
             failed(&spec("bh"), &bh_softirq_on, &d),
             ["lockdep usage of the class"]
         );
-        let oops = format!("{BH_LOADED}[ 3.0] Oops: general protection fault\n");
-        let bh_oops = Log {
-            kernel_log: &oops,
-            ..Log::bh()
-        };
-        assert_eq!(
-            failed(&spec("bh"), &bh_oops, &d),
-            ["no WARNING, BUG, Oops or stack dump"]
-        );
+        // Any kernel report fails a bh run, whatever its kind.
+        for extra in [
+            "[ 3.0] Oops: general protection fault, probably for non-canonical address 0xdffffc0000000001: 0000 [#1] PREEMPT SMP KASAN NOPTI\n",
+            "[ 3.0] WARNING: CPU: 0 PID: 1 at net/core/dev.c:10 dev_x+0x1/0x2\n",
+            "[ 3.0] BUG: KASAN: slab-use-after-free in fib_stat_rcv_proc+0x1/0x2 [fib_stat]\n",
+            "[ 3.0] unreferenced object 0xffff888003dd7da8 (size 64):\n",
+            "[ 3.0] UBSAN: shift-out-of-bounds in fib_stat.rs:12:5\n",
+        ] {
+            let log = format!("{BH_LOADED}{extra}");
+            let bh_oops = Log {
+                kernel_log: &log,
+                ..Log::bh()
+            };
+            assert_eq!(failed(&spec("bh"), &bh_oops, &d), ["no kernel report"], "{extra}");
+        }
         let spin_lost = Log {
             gateway_records: 28,
             ..Log::spin()
@@ -704,7 +787,7 @@ mod tests {
         };
         assert_eq!(failed(&arp_first, &Log::spin(), &d), ["usage transition"]);
         // No statistics at all, or a guest that did not finish.
-        let v = judge(&spec("bh"), "----- guest kernel log -----\n", &d);
+        let v = judge(&spec("bh"), "----- guest kernel log -----\n", &d, None);
         assert!(v
             .checks
             .iter()

@@ -169,7 +169,8 @@ fn stats_reply_with_short_counter_is_an_error() {
 
 #[test]
 fn json_keys_and_values() {
-    let v: serde_json::Value = serde_json::from_str(&render::json(&expected_stats())).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&render::json(&expected_stats(), false)).unwrap();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     let mut want = vec![
         "lock_mode",
@@ -195,7 +196,12 @@ fn json_keys_and_values() {
     assert_eq!(v["last_gateway_ifindex"], 2);
     assert_eq!(v["last_neigh"], "fe80::1");
     assert_eq!(v["last_update_ns"], 1_700_000_000_000_000_000u64);
-    assert!(render::json(&expected_stats()).contains("\"gateway_records\": 35"));
+    // -j is compact (one line, like `ip -j`), -j -p pretty (one key per line).
+    let compact = render::json(&expected_stats(), false);
+    assert!(!compact.contains('\n'));
+    assert!(compact.contains("\"gateway_records\":35,"));
+    let pretty = render::json(&expected_stats(), true);
+    assert!(pretty.contains("\n  \"gateway_records\": 35,\n"));
 
     let empty = Stats {
         lock_mode: LockMode::Spin,
@@ -204,7 +210,7 @@ fn json_keys_and_values() {
         last_update_ns: 0,
         ..expected_stats()
     };
-    let v: serde_json::Value = serde_json::from_str(&render::json(&empty)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&render::json(&empty, false)).unwrap();
     assert_eq!(v["lock_mode"], "spin");
     assert!(v["last_gateway"].is_null() && v["last_gateway_ifindex"].is_null());
     assert!(v["last_neigh"].is_null() && v["last_neigh_ifindex"].is_null());

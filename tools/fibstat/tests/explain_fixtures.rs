@@ -17,7 +17,7 @@ fn fixture(name: &str) -> Output {
 
 fn only(name: &str) -> Report {
     let out = fixture(name);
-    assert_eq!(out.schema_version, 1);
+    assert_eq!(out.schema_version, 2);
     assert_eq!(out.reports.len(), 1, "{name}: {:#?}", out.reports);
     out.reports
         .into_iter()
@@ -557,8 +557,9 @@ fn all_fixtures_together_in_one_log() {
 #[test]
 fn json_schema_shape_is_stable() {
     let out = fixture("seed-blog.txt");
-    let v: serde_json::Value = serde_json::from_str(&fibstat::explain::render::json(&out)).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    let v: serde_json::Value =
+        serde_json::from_str(&fibstat::explain::render::json(&out, true)).unwrap();
+    assert_eq!(v["schema_version"], 2);
     let r = &v["reports"][0];
     let mut keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
@@ -570,6 +571,7 @@ fn json_schema_shape_is_stable() {
         "end_line",
         "kernel",
         "message",
+        "location",
         "task",
         "transition",
         "irq_kind",
@@ -579,17 +581,24 @@ fn json_schema_shape_is_stable() {
         "irq_safe_lock",
         "irq_unsafe_lock",
         "acquired_at",
+        "rip",
         "registration_stack",
         "current_stack",
+        "stacks",
         "registration_caller",
         "current_caller",
         "process_side",
         "process_side_caller",
         "irq_side_caller",
+        "process_side_source",
+        "process_side_lock_call",
+        "irq_side_source",
+        "irq_side_lock_call",
         "chain",
         "scenario",
         "held_locks",
         "fix",
+        "foreign_lines",
         "raw",
     ];
     expected.sort_unstable();
@@ -612,6 +621,7 @@ fn json_schema_shape_is_stable() {
             "file",
             "function",
             "inline",
+            "inlined",
             "line",
             "module",
             "offset",
@@ -625,9 +635,13 @@ fn json_schema_shape_is_stable() {
 #[test]
 fn no_report_in_ordinary_log() {
     let out = explain_bytes(
-        b"[    0.000000] Linux version 6.12.0\n[    1.0] WARNING: CPU: 0 PID: 1 at foo.c:1 bar+0x1/0x2\n",
+        b"[    0.000000] Linux version 6.12.0\n[    0.1] RETBleed: WARNING: Spectre v2 mitigation leaves CPU vulnerable to RETBleed attacks, data leaks possible!\n[    1.0] traps: a.out[9] general protection fault ip:7f3b sp:7ffd error:0 in libc.so.6[7f3b+155000]\n",
     );
-    assert!(out.reports.is_empty());
+    assert!(out.reports.is_empty(), "{:#?}", out.reports);
+    // A WARN() line alone is a report now (titled after its function).
+    let out = explain_bytes(b"[    1.0] WARNING: CPU: 0 PID: 1 at foo.c:1 bar+0x1/0x2\n");
+    assert_eq!(out.reports.len(), 1);
+    assert_eq!(out.reports[0].title, "WARNING in bar");
 }
 
 /// The project's own `make repro` captures (6.12, Rust module, QEMU guest):

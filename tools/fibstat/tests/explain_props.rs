@@ -29,7 +29,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 /// Invariants of any output, and both renderers must run.
 fn check(out: &Output, input_lines: usize) {
-    assert_eq!(out.schema_version, 1);
+    assert_eq!(out.schema_version, 2);
     let mut prev_end = 0;
     for r in &out.reports {
         assert!(
@@ -44,8 +44,8 @@ fn check(out: &Output, input_lines: usize) {
         assert!(!r.raw.is_empty());
         assert!(!r.title.is_empty());
     }
-    let _ = render::human(out);
-    let _ = render::json(out);
+    let _ = render::human(out, true);
+    let _ = render::json(out, true);
 }
 
 fn line_count(b: &[u8]) -> usize {

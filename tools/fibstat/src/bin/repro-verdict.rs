@@ -1,10 +1,11 @@
 //! repro-verdict: the verdict of `make repro` (see `fibstat::repro`).
 //!
-//!   repro-verdict --out DIR [--expect-class NAME] RUN...
+//!   repro-verdict --out DIR [--expect-class NAME] [--vmlinux FILE --modules DIR] RUN...
 //!
 //! RUN is `MODE:SCENARIO:TOPOLOGY:ORDER:VM_STATUS:LOG`. Prints the human
 //! report, writes DIR/report.txt and DIR/report.json, exits 0 only if every
-//! check of every run passed.
+//! check of every run passed. With `--vmlinux` and `--modules` (holding
+//! `MODE/fib_stat.ko`), the reports get source lines.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,6 +22,12 @@ struct Args {
     /// Lock class the spin reports must name.
     #[arg(long, default_value = repro::LOCK_CLASS)]
     expect_class: String,
+    /// vmlinux with debug info, for source lines.
+    #[arg(long, value_name = "FILE")]
+    vmlinux: Option<PathBuf>,
+    /// Directory holding MODE/fib_stat.ko (with debug info), for source lines.
+    #[arg(long, value_name = "DIR", requires = "vmlinux")]
+    modules: Option<PathBuf>,
     /// Runs as MODE:SCENARIO:TOPOLOGY:ORDER:VM_STATUS:LOG.
     #[arg(required = true, value_parser = RunSpec::parse)]
     runs: Vec<RunSpec>,
@@ -30,8 +37,16 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let expect = Expect {
         lock_class: args.expect_class,
+        vmlinux: args.vmlinux,
+        modules: args.modules,
     };
-    let verdict = repro::judge_all(&args.runs, &expect);
+    let verdict = match repro::judge_all(&args.runs, &expect) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("repro-verdict: cannot load the debug info for source lines: {e}");
+            return ExitCode::from(2);
+        }
+    };
     print!("{}", repro::render_text(&verdict));
     if let Err(e) = repro::write(&verdict, &args.out) {
         eprintln!(

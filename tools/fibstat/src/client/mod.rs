@@ -33,25 +33,26 @@ pub const EXIT_NO_ANSWER: i32 = 3;
 /// How long `show`, `record` and `reset` wait for the kernel.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Options shared by all netlink subcommands.
-#[derive(Args, Debug, Clone)]
-pub struct ConnArgs {
-    /// Run in network namespace NAME (/run/netns/NAME, or a path), like `ip -n`.
-    #[arg(short = 'n', long, value_name = "NAME")]
+/// Where the netlink subcommands talk to the module: the global `-n` and
+/// `--proto` options.
+#[derive(Debug, Clone)]
+pub struct Conn {
+    /// Network namespace NAME (`/run/netns/NAME`, or a path), like `ip -n`.
     pub netns: Option<String>,
-
     /// Netlink protocol number of the module (its `nl_proto` parameter).
-    #[arg(
-        long,
-        value_name = "N",
-        env = "FIBSTAT_NETLINK_PROTO",
-        default_value_t = NETLINK_FIB_STAT,
-        value_parser = clap::value_parser!(i32).range(0..)
-    )]
     pub proto: i32,
 }
 
-impl ConnArgs {
+impl Default for Conn {
+    fn default() -> Self {
+        Conn {
+            netns: None,
+            proto: NETLINK_FIB_STAT,
+        }
+    }
+}
+
+impl Conn {
     fn target(&self, timeout: Duration) -> Target {
         Target {
             netns: self.netns.clone(),
@@ -61,23 +62,13 @@ impl ConnArgs {
     }
 }
 
-/// `fibstat show`
-#[derive(Args, Debug, Clone)]
-pub struct ShowArgs {
-    #[command(flatten)]
-    pub conn: ConnArgs,
-
-    /// Print JSON (see README.md for the keys).
-    #[arg(short, long)]
-    pub json: bool,
-}
+/// `fibstat show` (no options of its own: `-j`, `-p`, `-n`, `--proto` are global).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ShowArgs {}
 
 /// `fibstat record`
 #[derive(Args, Debug, Clone)]
 pub struct RecordArgs {
-    #[command(flatten)]
-    pub conn: ConnArgs,
-
     /// Gateway address, IPv4 or IPv6.
     #[arg(long, value_name = "ADDR")]
     pub gateway: IpAddr,
@@ -97,18 +88,12 @@ pub struct RecordArgs {
 }
 
 /// `fibstat reset`
-#[derive(Args, Debug, Clone)]
-pub struct ResetArgs {
-    #[command(flatten)]
-    pub conn: ConnArgs,
-}
+#[derive(Args, Debug, Clone, Default)]
+pub struct ResetArgs {}
 
 /// `fibstat raw`: send an arbitrary message, print the kernel's answers.
 #[derive(Args, Debug, Clone)]
 pub struct RawArgs {
-    #[command(flatten)]
-    pub conn: ConnArgs,
-
     /// nlmsg_type: a number (decimal or 0x hex) or GET, RECORD, RESET, STATS.
     #[arg(long = "type", value_name = "T", value_parser = raw::parse_msg_type)]
     pub msg_type: u16,
@@ -152,18 +137,45 @@ fn run(f: impl FnOnce() -> Result<(), ClientError>) -> i32 {
 /// Fetches the statistics of the target's network namespace.
 pub fn get_stats(target: &Target) -> Result<msg::Stats, ClientError> {
     let mut sock = FibStatSocket::open(target)?;
-    match sock.request_reply(FibStatMessage::Get)? {
-        FibStatMessage::Stats(stats) => Ok(stats),
-        other => Err(ClientError::BadReply(format!("{other:?}"))),
+    classify_get(target.proto, sock.request_reply(FibStatMessage::Get))
+}
+
+/// The answer to GET, or why it shows that the protocol is not fib_stat's:
+/// fib_stat answers GET with a STATS message, or (namespace being set up,
+/// no memory) EAGAIN / ENOMEM; anything else comes from another kernel
+/// socket on that protocol number.
+pub fn classify_get(
+    proto: i32,
+    answer: Result<FibStatMessage, ClientError>,
+) -> Result<msg::Stats, ClientError> {
+    let not_fib_stat = |detail: String| ClientError::NotFibStat { proto, detail };
+    match answer {
+        Ok(FibStatMessage::Stats(stats)) => Ok(stats),
+        Ok(other) => Err(not_fib_stat(format!(
+            "the answer to GET is not a STATS message ({other:?})"
+        ))),
+        Err(ClientError::BadReply(m)) => Err(not_fib_stat(format!(
+            "the answer to GET is not a valid fib_stat STATS message ({m})"
+        ))),
+        Err(ClientError::Kernel(e)) if !matches!(e.errno, libc::EAGAIN | libc::ENOMEM) => {
+            Err(not_fib_stat(format!(
+                "GET was answered with an error fib_stat never gives ({e})"
+            )))
+        }
+        Err(ClientError::Timeout(d)) => Err(not_fib_stat(format!(
+            "no answer to GET within {} ms (fib_stat answers it at once)",
+            d.as_millis()
+        ))),
+        Err(e) => Err(e),
     }
 }
 
-/// `fibstat show`: prints the statistics as a table or JSON.
-pub fn show(args: &ShowArgs) -> i32 {
+/// `fibstat show`: prints the statistics as a table, or JSON (`-j`, `-p`).
+pub fn show(conn: &Conn, json: bool, pretty: bool) -> i32 {
     run(|| {
-        let stats = get_stats(&args.conn.target(REPLY_TIMEOUT))?;
-        if args.json {
-            println!("{}", render::json(&stats));
+        let stats = get_stats(&conn.target(REPLY_TIMEOUT))?;
+        if json || pretty {
+            println!("{}", render::json(&stats, pretty));
         } else {
             print!("{}", render::table(&stats));
         }
@@ -172,9 +184,9 @@ pub fn show(args: &ShowArgs) -> i32 {
 }
 
 /// `fibstat record`: sends RECORD and waits for the ack.
-pub fn record(args: &RecordArgs) -> i32 {
+pub fn record(conn: &Conn, args: &RecordArgs) -> i32 {
     run(|| {
-        let mut sock = FibStatSocket::open(&args.conn.target(REPLY_TIMEOUT))?;
+        let mut sock = FibStatSocket::open(&conn.target(REPLY_TIMEOUT))?;
         sock.request_ack(FibStatMessage::Record(Record {
             gateway: args.gateway,
             ifindex: args.ifindex,
@@ -184,16 +196,16 @@ pub fn record(args: &RecordArgs) -> i32 {
 }
 
 /// `fibstat reset`: sends RESET and waits for the ack.
-pub fn reset(args: &ResetArgs) -> i32 {
+pub fn reset(conn: &Conn) -> i32 {
     run(|| {
-        let mut sock = FibStatSocket::open(&args.conn.target(REPLY_TIMEOUT))?;
+        let mut sock = FibStatSocket::open(&conn.target(REPLY_TIMEOUT))?;
         sock.request_ack(FibStatMessage::Reset)
     })
 }
 
 /// `fibstat raw`: sends the message, prints one line per answer; 0 if the
 /// kernel answered, 3 if it did not, 1 if the message could not be sent.
-pub fn raw(args: &RawArgs) -> i32 {
+pub fn raw(conn: &Conn, args: &RawArgs) -> i32 {
     let request = RawRequest {
         message_type: args.msg_type,
         flags: args.flags,
@@ -202,9 +214,7 @@ pub fn raw(args: &RawArgs) -> i32 {
         attrs: args.attrs.clone(),
         len: args.len,
     };
-    let target = args
-        .conn
-        .target(Duration::from_millis(args.timeout_ms.max(1)));
+    let target = conn.target(Duration::from_millis(args.timeout_ms.max(1)));
     let exchange = || -> Result<bool, ClientError> {
         let sock = FibStatSocket::open(&target)?;
         sock.send_bytes(&request.to_bytes())?;
@@ -229,5 +239,50 @@ pub fn raw(args: &RawArgs) -> i32 {
             EXIT_NO_ANSWER
         }
         Err(e) => fail(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error::KernelError;
+    use super::*;
+
+    fn detail(r: Result<msg::Stats, ClientError>) -> String {
+        match r {
+            Err(e @ ClientError::NotFibStat { .. }) => e.to_string(),
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn answers_that_are_not_fib_stats() {
+        let kernel = |errno| {
+            Err(ClientError::Kernel(KernelError {
+                errno,
+                msg: Some("Invalid header".into()),
+            }))
+        };
+        assert_eq!(
+            detail(classify_get(0, kernel(libc::EINVAL))),
+            "netlink protocol 0 is not fib_stat's: GET was answered with an error fib_stat \
+             never gives (invalid argument: Invalid header); use --proto with the module's \
+             nl_proto parameter (cat /sys/module/fib_stat/parameters/nl_proto)"
+        );
+        assert!(detail(classify_get(3, Ok(FibStatMessage::Reset)))
+            .contains("the answer to GET is not a STATS message (Reset)"));
+        assert!(
+            detail(classify_get(3, Err(ClientError::BadReply("short".into()))))
+                .contains("not a valid fib_stat STATS message (short)")
+        );
+        assert!(detail(classify_get(
+            3,
+            Err(ClientError::Timeout(Duration::from_secs(5)))
+        ))
+        .contains("no answer to GET within 5000 ms"));
+        // fib_stat's own transient errors pass through.
+        assert!(matches!(
+            classify_get(25, kernel(libc::EAGAIN)),
+            Err(ClientError::Kernel(_))
+        ));
     }
 }

@@ -44,9 +44,17 @@ impl From<&Stats> for StatsJson {
     }
 }
 
-/// Pretty-printed JSON, one key per line.
-pub fn json(stats: &Stats) -> String {
-    serde_json::to_string_pretty(&StatsJson::from(stats)).expect("plain struct serializes")
+/// The statistics as one JSON object: compact, or pretty-printed (one key
+/// per line).
+pub fn json(stats: &Stats, pretty: bool) -> String {
+    let j = StatsJson::from(stats);
+    let r = if pretty {
+        serde_json::to_string_pretty(&j)
+    } else {
+        serde_json::to_string(&j)
+    };
+    // A flat struct of strings and numbers always serializes.
+    r.unwrap_or_default()
 }
 
 fn located(l: &Option<Located>) -> String {

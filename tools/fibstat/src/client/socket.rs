@@ -35,6 +35,8 @@ pub enum ClientError {
     Timeout(Duration),
     /// A reply that cannot be decoded or was not expected.
     BadReply(String),
+    /// Something other than fib_stat answered on the protocol number.
+    NotFibStat { proto: i32, detail: String },
     /// Any other system call failure.
     Io {
         what: &'static str,
@@ -73,6 +75,11 @@ impl std::fmt::Display for ClientError {
                 write!(f, "no answer from the kernel within {} ms", d.as_millis())
             }
             ClientError::BadReply(m) => write!(f, "unexpected reply from the kernel: {m}"),
+            ClientError::NotFibStat { proto, detail } => write!(
+                f,
+                "netlink protocol {proto} is not fib_stat's: {detail}; \
+                 use --proto with the module's nl_proto parameter (cat /sys/module/fib_stat/parameters/nl_proto)"
+            ),
             ClientError::Io { what, source } => write!(f, "{what}: {}", io_text(source)),
         }
     }

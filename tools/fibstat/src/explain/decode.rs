@@ -90,8 +90,12 @@ impl Facts {
     }
 }
 
-/// Decodes a segmented report.
+/// Decodes a segmented report: lockdep's field by field, the others by
+/// [`oops`](super::oops).
 pub fn decode(raw: RawReport) -> Report {
+    if !raw.kind.is_lockdep() {
+        return super::oops::decode(raw);
+    }
     let facts = collect(&raw);
     build(raw, facts)
 }
@@ -589,15 +593,17 @@ fn build(raw: RawReport, mut f: Facts) -> Report {
                 })
                 .map(|fr| clean_function(&fr.function)),
         ),
-        Kind::InvalidWaitContext => with_in("BUG: Invalid wait context", at_func.as_deref()),
+        // syzkaller titles both as it titles them on amd64 and arm64 alike.
+        Kind::InvalidWaitContext => with_in("WARNING: locking bug", current_caller.as_deref()),
         Kind::NestedLockNotTaken => {
-            with_in("WARNING: Nested lock was not taken", at_func.as_deref())
+            with_in("WARNING: nested lock was not taken", at_func.as_deref())
         }
         Kind::ChainKeyCollision => "WARNING: chain_key collision".to_owned(),
         Kind::SleepingInInvalidContext => with_in(
             "BUG: sleeping function called from invalid context",
             current_caller.as_deref(),
         ),
+        _ => banner.clone(),
     };
 
     let mut report = Report {
@@ -608,6 +614,7 @@ fn build(raw: RawReport, mut f: Facts) -> Report {
         end_line: raw.end_line,
         kernel: f.kernel,
         message: f.message,
+        location: None,
         task: f.task,
         transition,
         irq_kind: irq,
@@ -617,17 +624,24 @@ fn build(raw: RawReport, mut f: Facts) -> Report {
         irq_safe_lock: f.safe,
         irq_unsafe_lock: f.unsafe_,
         acquired_at: f.acquired_at,
+        rip: None,
         registration_stack: f.registration_stack,
         current_stack: f.current_stack,
+        stacks: Vec::new(),
         registration_caller,
         current_caller,
         process_side,
         process_side_caller,
         irq_side_caller,
+        process_side_source: None,
+        process_side_lock_call: None,
+        irq_side_source: None,
+        irq_side_lock_call: None,
         chain: f.chain,
         scenario: f.scenario,
         held_locks: f.held_locks,
         fix: None,
+        foreign_lines: raw.foreign_lines,
         raw: raw.lines,
     };
     report.fix = fix::suggest(&report);

@@ -12,6 +12,10 @@
 //!
 //! Anything after the frame (e.g. a `//spin_lock(...)` annotation pasted
 //! into a blog) is ignored.
+//!
+//! A bare address (`0xffffffffa00070c6`, what `%pS` prints for code with no
+//! symbol any more, e.g. a module's freed init section) is a frame of its
+//! own kind: [`parse_bare_address`].
 
 use super::model::Frame;
 
@@ -89,6 +93,31 @@ pub fn parse_frame(line: &str) -> Option<Frame> {
     frame.symbol = symbol.to_owned();
     frame.function = demangle(symbol);
     Some(frame)
+}
+
+/// A stack entry that is only an address, `0xffffffffa00070c6` (or
+/// `? 0x...`): the frame of a function with no symbol. Its `function` and
+/// `symbol` are the address text, so it names no caller and no title.
+pub fn parse_bare_address(line: &str) -> Option<Frame> {
+    let mut s = line.trim();
+    let mut frame = Frame::default();
+    if let Some(rest) = s.strip_prefix("? ") {
+        frame.unreliable = true;
+        s = rest.trim_start();
+    }
+    let hex = s.strip_prefix("0x")?;
+    if !(8..=16).contains(&hex.len()) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    frame.symbol = s.to_owned();
+    frame.function = s.to_owned();
+    frame.address = Some(hex.to_owned());
+    Some(frame)
+}
+
+/// Whether a frame is a [`parse_bare_address`] one.
+pub fn is_bare_address(f: &Frame) -> bool {
+    f.symbol.starts_with("0x")
 }
 
 /// `path/file.c:123`, optionally inside parentheses.
@@ -252,6 +281,7 @@ const MACHINERY_PREFIX: &[&str] = &[
     "bh_lock_sock",
     "xa_lock",
     "xas_lock",
+    "fs_reclaim_acquire",
 ];
 
 /// Whether a function belongs to lock / lockdep machinery rather than to the
@@ -336,6 +366,29 @@ mod tests {
             parse_frame("_raw_spin_lock+0x2f/0x50 //spin_lock(&net->ipv4.fib_statistics->lock)")
                 .unwrap();
         assert_eq!(f.function, "_raw_spin_lock");
+    }
+
+    #[test]
+    fn bare_addresses() {
+        let f = parse_bare_address("    0xffffffffa00070c6").unwrap();
+        assert_eq!(f.function, "0xffffffffa00070c6");
+        assert_eq!(f.address.as_deref(), Some("ffffffffa00070c6"));
+        assert!(is_bare_address(&f) && !f.unreliable);
+        assert!(
+            parse_bare_address(" ? 0xffffffffc0a1b2c3")
+                .unwrap()
+                .unreliable
+        );
+        for s in [
+            "0x1234",
+            "0xffffffffa00070c6 x",
+            "0xfffffffg",
+            "RIP: 0033:0x7f53",
+            "ffffffffa00070c6",
+        ] {
+            assert!(parse_bare_address(s).is_none(), "{s:?}");
+        }
+        assert!(parse_frame("0xffffffffa00070c6").is_none());
     }
 
     #[test]

@@ -1,100 +1,108 @@
-//! `fibstat explain`: find and decode lockdep reports in a kernel log.
+//! `fibstat explain`: find, title and decode every kernel report in a log.
 //!
 //! The pipeline is a single streaming pass:
 //!
-//! 1. [`reader`] yields lines as bytes, converted lossily to UTF-8, with a
-//!    cap on line length;
-//! 2. [`segment`] normalizes candidate lines ([`normalize`]) and cuts out
-//!    every report between its banner and the end of its call trace;
-//! 3. [`decode`] turns each report into a [`model::Report`] (frames by
-//!    [`frame`], lockdep vocabulary by [`lockdep`], advice by [`fix`]);
-//! 4. [`render`] prints it for humans or as JSON (schema in `EXPLAIN.md`).
+//! 1. [`scan`] reads the log in chunks; an Aho-Corasick prefilter finds
+//!    the few lines that may hold a [`banner`]; a report's line prefix is
+//!    learnt from its banner ([`prefix`], with [`normalize`]'s known forms)
+//!    and [`segment`] cuts the report out, foreign lines left out;
+//! 2. [`decode`] turns each lockdep report into a [`model::Report`] (frames
+//!    by [`frame`], lockdep vocabulary by [`lockdep`], advice by [`fix`]);
+//!    [`oops`] titles and decodes every other kind syzkaller knows;
+//! 3. [`group`] groups identical reports; [`symbolize`] adds source lines
+//!    from DWARF (`--vmlinux`, `--modules`);
+//! 4. [`render`] prints them for humans, as a summary, or as JSON (schema
+//!    in `EXPLAIN.md`).
 
+pub mod banner;
 pub mod decode;
 pub mod fix;
 pub mod frame;
+pub mod group;
 pub mod lockdep;
 pub mod model;
 pub mod normalize;
-pub mod reader;
+pub mod oops;
+pub mod prefix;
 pub mod render;
+pub mod scan;
 pub mod segment;
+pub mod symbolize;
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 pub use model::{Kind, Output, Report, SCHEMA_VERSION};
 
 /// Arguments of `fibstat explain`.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct ExplainArgs {
-    /// Kernel log to read (dmesg, syslog, journalctl, serial console, mail);
-    /// `-` or nothing for standard input.
+    /// Kernel log to read (dmesg, syslog, journalctl, serial console,
+    /// syzkaller log, mail or chat paste); `-` or nothing for standard input.
     #[arg(value_name = "FILE|-")]
     pub file: Option<PathBuf>,
-    /// Print the decoded reports as JSON (schema_version 1, see EXPLAIN.md).
+    /// One line per distinct report: how many, where, title.
+    #[arg(short = 's', long)]
+    pub summary: bool,
+    /// Show every report in full, identical ones too (default: identical
+    /// reports are shown once, with their count and lines).
+    #[arg(long, conflicts_with = "summary")]
+    pub all: bool,
+    /// Exit with status 1 if the log holds any kernel report; prints the
+    /// summary (unless -j).
     #[arg(long)]
-    pub json: bool,
+    pub fail_on_report: bool,
+    /// vmlinux with DWARF debug info: adds source lines (file:line, inlined
+    /// functions) to the frames of the kernel image.
+    #[arg(long, value_name = "FILE")]
+    pub vmlinux: Option<PathBuf>,
+    /// Directory searched (recursively) for the `.ko` files of the modules
+    /// named in frames (`func+0x1/0x2 [mod]`), to symbolize them too.
+    #[arg(long, value_name = "DIR")]
+    pub modules: Option<PathBuf>,
 }
 
-/// Exit code: input read (whether or not it held reports).
+/// How to print (the global `-j` / `-p` options).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Format {
+    pub json: bool,
+    pub pretty: bool,
+}
+
+/// Exit code: input read (and, with `--fail-on-report`, no report found).
 pub const EXIT_OK: i32 = 0;
-/// Exit code: the input could not be read or the output not written.
+/// Exit code of `--fail-on-report` when the log holds a report.
+pub const EXIT_REPORT_FOUND: i32 = 1;
+/// Exit code: the input could not be read, the output not written, or the
+/// debug info not loaded.
 pub const EXIT_IO_ERROR: i32 = 2;
 
-/// Decodes every lockdep report of a log, streaming it line by line.
-pub fn explain_reader<R: BufRead>(input: R) -> io::Result<Output> {
-    let mut seg = segment::Segmenter::new();
-    let mut reports = Vec::new();
-    reader::for_each_line(input, |line| {
-        if let Some(raw) = seg.push(line) {
-            reports.push(decode::decode(raw));
-        }
-    })?;
-    if let Some(raw) = seg.finish() {
-        reports.push(decode::decode(raw));
-    }
-    Ok(Output {
+fn output(reports: Vec<Report>) -> Output {
+    let groups = group::group(&reports);
+    Output {
         schema_version: SCHEMA_VERSION,
         reports,
-    })
+        groups,
+    }
 }
 
-/// Decodes every lockdep report of an in-memory log (bytes, any encoding).
+/// Finds and decodes every report of a log read from `input`, in chunks
+/// and bounded memory.
+pub fn explain_reader<R: Read>(input: R) -> io::Result<Output> {
+    let mut reports = Vec::new();
+    scan::scan_reader(input, |raw| reports.push(decode::decode(raw)))?;
+    Ok(output(reports))
+}
+
+/// Finds and decodes every report of an in-memory log (bytes, any encoding).
 pub fn explain_bytes(input: &[u8]) -> Output {
-    // Reading from a slice cannot fail.
-    explain_reader(input).unwrap_or(Output {
-        schema_version: SCHEMA_VERSION,
-        reports: Vec::new(),
-    })
+    let mut reports = Vec::new();
+    scan::scan_slice(input, |raw| reports.push(decode::decode(raw)));
+    output(reports)
 }
 
-/// Runs `fibstat explain`; returns the process exit code.
-pub fn run(args: &ExplainArgs) -> i32 {
-    let result = match args.file.as_deref() {
-        None => explain_reader(io::stdin().lock()),
-        Some(p) if p.as_os_str() == "-" => explain_reader(io::stdin().lock()),
-        Some(p) => match File::open(p) {
-            Ok(f) => explain_reader(BufReader::with_capacity(1 << 18, f)),
-            Err(e) => {
-                eprintln!("fibstat explain: {}: {e}", p.display());
-                return EXIT_IO_ERROR;
-            }
-        },
-    };
-    let out = match result {
-        Ok(out) => out,
-        Err(e) => {
-            eprintln!("fibstat explain: read error: {e}");
-            return EXIT_IO_ERROR;
-        }
-    };
-    let text = if args.json {
-        render::json(&out)
-    } else {
-        render::human(&out)
-    };
+fn write_out(text: &str) -> i32 {
     let mut stdout = io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -107,5 +115,71 @@ pub fn run(args: &ExplainArgs) -> i32 {
             eprintln!("fibstat explain: write error: {e}");
             EXIT_IO_ERROR
         }
+    }
+}
+
+/// Runs `fibstat explain`; returns the process exit code.
+pub fn run(args: &ExplainArgs, format: Format) -> i32 {
+    let from_stdin = args.file.as_deref().is_none_or(|p| p.as_os_str() == "-");
+    let result = if from_stdin {
+        let stdin = io::stdin();
+        if stdin.is_terminal() {
+            eprintln!(
+                "fibstat explain: reading a kernel log from standard input \
+                 (end with Ctrl-D; or give a FILE)"
+            );
+        }
+        explain_reader(stdin.lock())
+    } else {
+        let path = args.file.as_deref().unwrap_or_else(|| unreachable!());
+        match File::open(path) {
+            Ok(f) => explain_reader(f),
+            Err(e) => {
+                eprintln!("fibstat explain: {}: {e}", path.display());
+                return EXIT_IO_ERROR;
+            }
+        }
+    };
+    let mut out = match result {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("fibstat explain: read error: {e}");
+            return EXIT_IO_ERROR;
+        }
+    };
+    if args.vmlinux.is_some() || args.modules.is_some() {
+        let mut symbolizer =
+            match symbolize::Symbolizer::new(args.vmlinux.as_deref(), args.modules.as_deref()) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("fibstat explain: {e}");
+                    return EXIT_IO_ERROR;
+                }
+            };
+        symbolizer.apply(&mut out);
+        for w in symbolizer.warnings() {
+            eprintln!("fibstat explain: {w}");
+        }
+    }
+    let summary = args.summary || (args.fail_on_report && !format.json);
+    let text = if format.json {
+        if args.summary {
+            render::summary_json(&out, format.pretty)
+        } else {
+            render::json(&out, format.pretty)
+        }
+    } else if summary {
+        render::summary(&out)
+    } else {
+        render::human(&out, !args.all)
+    };
+    let code = write_out(&text);
+    if code != EXIT_OK {
+        return code;
+    }
+    if args.fail_on_report && !out.reports.is_empty() {
+        EXIT_REPORT_FOUND
+    } else {
+        EXIT_OK
     }
 }

@@ -1,4 +1,4 @@
-//! The decoded form of a lockdep report: what `--json` prints.
+//! The decoded form of a kernel report: what `--json` prints.
 //!
 //! Every struct here is part of the stable JSON schema (`schema_version` 1,
 //! documented in `tools/fibstat/EXPLAIN.md`). Fields are never omitted:
@@ -8,16 +8,42 @@
 use serde::Serialize;
 
 /// Version of the JSON schema below. Bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Top-level JSON document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Output {
     pub schema_version: u32,
+    /// Every report, in input order.
     pub reports: Vec<Report>,
+    /// Identical reports (same title, same stacks) grouped, in order of
+    /// first appearance.
+    pub groups: Vec<Group>,
 }
 
-/// Which lockdep (or lockdep-adjacent) report a banner announces.
+/// Reports with the same title and the same stacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    pub kind: Kind,
+    pub title: String,
+    /// How many reports.
+    pub count: usize,
+    /// 1-based input line of each report's banner.
+    pub lines: Vec<usize>,
+    /// Index (in `reports`) of each report.
+    pub reports: Vec<usize>,
+}
+
+/// One stack trace of a report, with the heading it was printed under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stack {
+    /// `Call Trace`, `Allocated by task 1`, `backtrace`, ...
+    pub label: String,
+    pub frames: Vec<Frame>,
+}
+
+/// Which kernel report a banner announces: lockdep's reports first, then
+/// every other kind syzkaller's pkg/report titles for Linux.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -53,6 +79,81 @@ pub enum Kind {
     /// lockdep itself, but it carries lockdep's held-lock list and is the
     /// usual companion of locking bugs).
     SleepingInInvalidContext,
+    /// `WARNING: CPU: N PID: N at FILE:LINE FUNC` (`WARN()`), and other
+    /// `WARNING:` lines.
+    Warning,
+    /// A `WARN()` of lib/debugobjects.c (`ODEBUG: ...`).
+    Odebug,
+    /// A `WARN()` of lib/refcount.c (`refcount_t: ...`).
+    Refcount,
+    /// lib/list_debug.c: `list_add corruption`, `list_del corruption`.
+    ListCorruption,
+    /// `BUG: KASAN: ...`.
+    Kasan,
+    /// `BUG: KFENCE: ...`.
+    Kfence,
+    /// `BUG: KMSAN: ...`.
+    Kmsan,
+    /// `BUG: KCSAN: ...`.
+    Kcsan,
+    /// `UBSAN: ...`.
+    Ubsan,
+    /// `BUG: unable to handle page fault for address`, `... kernel paging
+    /// request`, arm's `Unable to handle kernel paging request`.
+    PageFault,
+    /// `BUG: kernel NULL pointer dereference, address: ...`.
+    NullPointerDereference,
+    /// `Oops: general protection fault ...`.
+    GeneralProtectionFault,
+    /// `kernel BUG at FILE:LINE!` (`BUG()`, `BUG_ON()`).
+    KernelBug,
+    /// `Oops: invalid opcode: ...` (a `ud2` that is not a `BUG()`).
+    InvalidOpcode,
+    /// `Oops: divide error: ...`.
+    DivideError,
+    /// `Oops: stack segment: ...`.
+    StackSegmentFault,
+    /// `PANIC: double fault`.
+    DoubleFault,
+    /// arm/arm64 `Internal error: Oops ...`.
+    InternalError,
+    /// Any other oops (`Oops: 0000 [#1]`, arm `Unhandled fault:`).
+    Oops,
+    /// `Kernel panic - not syncing: MESSAGE`.
+    KernelPanic,
+    /// `watchdog: BUG: soft lockup - CPU#N stuck for Ns!`.
+    SoftLockup,
+    /// `rcu: INFO: rcu_preempt self-detected stall on CPU`, `... detected stalls`.
+    RcuStall,
+    /// `INFO: task COMM:PID blocked for more than N seconds.`
+    HungTask,
+    /// `BUG: scheduling while atomic`.
+    SchedulingWhileAtomic,
+    /// `BUG: using smp_processor_id() in preemptible [...] code`.
+    PreemptibleAccess,
+    /// `BUG: spinlock lockup suspected`, `bad magic`, `wrong owner`, ...
+    SpinlockBug,
+    /// `BUG: Bad page state`, `Bad page cache`, `Bad page map`.
+    BadPage,
+    /// `BUG: TASK stack guard page was hit at ...`.
+    StackGuardPage,
+    /// `BUG: workqueue lockup`, `BUG: workqueue leaked lock or atomic`.
+    WorkqueueLockup,
+    /// kmemleak's `unreferenced object 0x... (size N):`, syzkaller's
+    /// `BUG: memory leak`.
+    MemoryLeak,
+    /// `CFI failure at FUNC (target: ...; expected type: ...)` (kCFI).
+    CfiFailure,
+    /// `unregister_netdevice: waiting for DEV to become free. Usage count = N`.
+    UnregisterNetdevice,
+    /// `rust_kernel: panicked at FILE:LINE:COL:` (a Rust panic, then `BUG()`).
+    RustPanic,
+    /// `INFO: trying to register non-static key.`
+    NonStaticKey,
+    /// Any other `BUG:` line (`BUG: Bad rss-counter state`, ...).
+    Bug,
+    /// Any other `INFO:` line.
+    Info,
 }
 
 impl Kind {
@@ -74,7 +175,76 @@ impl Kind {
             Kind::NestedLockNotTaken => "nested_lock_not_taken",
             Kind::ChainKeyCollision => "chain_key_collision",
             Kind::SleepingInInvalidContext => "sleeping_in_invalid_context",
+            Kind::Warning => "warning",
+            Kind::Odebug => "odebug",
+            Kind::Refcount => "refcount",
+            Kind::ListCorruption => "list_corruption",
+            Kind::Kasan => "kasan",
+            Kind::Kfence => "kfence",
+            Kind::Kmsan => "kmsan",
+            Kind::Kcsan => "kcsan",
+            Kind::Ubsan => "ubsan",
+            Kind::PageFault => "page_fault",
+            Kind::NullPointerDereference => "null_pointer_dereference",
+            Kind::GeneralProtectionFault => "general_protection_fault",
+            Kind::KernelBug => "kernel_bug",
+            Kind::InvalidOpcode => "invalid_opcode",
+            Kind::DivideError => "divide_error",
+            Kind::StackSegmentFault => "stack_segment_fault",
+            Kind::DoubleFault => "double_fault",
+            Kind::InternalError => "internal_error",
+            Kind::Oops => "oops",
+            Kind::KernelPanic => "kernel_panic",
+            Kind::SoftLockup => "soft_lockup",
+            Kind::RcuStall => "rcu_stall",
+            Kind::HungTask => "hung_task",
+            Kind::SchedulingWhileAtomic => "scheduling_while_atomic",
+            Kind::PreemptibleAccess => "preemptible_access",
+            Kind::SpinlockBug => "spinlock_bug",
+            Kind::BadPage => "bad_page",
+            Kind::StackGuardPage => "stack_guard_page",
+            Kind::WorkqueueLockup => "workqueue_lockup",
+            Kind::MemoryLeak => "memory_leak",
+            Kind::CfiFailure => "cfi_failure",
+            Kind::UnregisterNetdevice => "unregister_netdevice",
+            Kind::RustPanic => "rust_panic",
+            Kind::NonStaticKey => "non_static_key",
+            Kind::Bug => "bug",
+            Kind::Info => "info",
         }
+    }
+
+    /// Whether lockdep's decoder handles this kind (locks, usage states,
+    /// held locks, scenario); the others are decoded as oopses (title,
+    /// message, stacks).
+    pub fn is_lockdep(self) -> bool {
+        matches!(
+            self,
+            Kind::InconsistentLockState
+                | Kind::CircularLockingDependency
+                | Kind::RecursiveLocking
+                | Kind::IrqLockInversion
+                | Kind::IrqSafeUnsafeOrder
+                | Kind::BadUnlockBalance
+                | Kind::BadContention
+                | Kind::HeldLockFreed
+                | Kind::LockHeldReturningToUser
+                | Kind::LocksHeldAtExit
+                | Kind::SuspiciousRcuUsage
+                | Kind::InvalidWaitContext
+                | Kind::NestedLockNotTaken
+                | Kind::ChainKeyCollision
+                | Kind::SleepingInInvalidContext
+        )
+    }
+
+    /// Kinds whose report is the banner line plus what directly belongs to
+    /// it, with no stack trace to wait for.
+    pub fn without_stack(self) -> bool {
+        matches!(
+            self,
+            Kind::UnregisterNetdevice | Kind::WorkqueueLockup | Kind::Info | Kind::Bug
+        )
     }
 
     /// Whether the report ends with a `stack backtrace:` / `Call Trace:`.
@@ -98,8 +268,11 @@ pub struct Report {
     /// The `print_kernel_ident()` line (release, version, taint), if present.
     pub kernel: Option<String>,
     /// A free-form message line of the report (suspicious RCU usage: the
-    /// `file:line text!` line; sleeping function: the `at file:line` part).
+    /// `file:line text!` line; sleeping function: the `at file:line` part;
+    /// `WARN()`: the text printed under `cut here`; KASAN: the access).
     pub message: Option<String>,
+    /// Source position printed in the banner (`WARN()`, `BUG()`, UBSAN).
+    pub location: Option<String>,
     pub task: Option<Task>,
     pub transition: Option<Transition>,
     /// `softirq`, `hardirq` or (old kernels) `reclaim_fs`.
@@ -118,10 +291,15 @@ pub struct Report {
     /// `at:` of [`Report::lock`]: where it is being taken (for
     /// bad_unlock_balance / bad_contention: where it is released/contended).
     pub acquired_at: Option<Frame>,
+    /// The faulting instruction of an oops (`RIP:`, `pc :`).
+    pub rip: Option<Frame>,
     /// The `{STATE} state was registered at:` stack.
     pub registration_stack: Vec<Frame>,
     /// The `stack backtrace:` / `Call Trace:` stack.
     pub current_stack: Vec<Frame>,
+    /// Every stack of a non-lockdep report, with its heading (KASAN's
+    /// `Allocated by task N`, kmemleak's `backtrace`, ...).
+    pub stacks: Vec<Stack>,
     /// First frame of `registration_stack` outside lock/lockdep machinery.
     pub registration_caller: Option<String>,
     /// First frame of `current_stack` outside lock/lockdep machinery.
@@ -130,6 +308,15 @@ pub struct Report {
     pub process_side: Option<String>,
     pub process_side_caller: Option<String>,
     pub irq_side_caller: Option<String>,
+    /// With `--vmlinux`/`--modules`: the source line in the process-side
+    /// caller's own code where the lock is taken (`fib_stat.rs:287`).
+    pub process_side_source: Option<String>,
+    /// ... and the line the lock call itself comes from (the innermost
+    /// inlined frame, e.g. the kernel crate's `spinlock.rs`).
+    pub process_side_lock_call: Option<String>,
+    /// The same two for the interrupt side.
+    pub irq_side_source: Option<String>,
+    pub irq_side_lock_call: Option<String>,
     /// `the existing dependency chain (in reverse order)` of a circular report.
     pub chain: Vec<ChainEntry>,
     /// The `Possible unsafe locking scenario` block, dedented.
@@ -137,6 +324,9 @@ pub struct Report {
     /// `N locks held by comm/pid:` list.
     pub held_locks: Vec<HeldLock>,
     pub fix: Option<Fix>,
+    /// Lines inside the report's span that did not carry its prefix (other
+    /// CPUs, user space on the console) and were left out.
+    pub foreign_lines: usize,
     /// The report's lines, log prefixes stripped.
     pub raw: Vec<String>,
 }
@@ -232,6 +422,17 @@ pub struct Frame {
     pub inline: bool,
     /// `[<ffffffff80c3f954>]` of old-style frames.
     pub address: Option<String>,
+    /// With `--vmlinux`/`--modules`: the functions inlined at this frame's
+    /// address, innermost first (`file`/`line` above are the outermost).
+    pub inlined: Vec<Inlined>,
+}
+
+/// A function inlined into a frame (as syzkaller prints `[inline]` frames).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Inlined {
+    pub function: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
 }
 
 /// One `-> #N (lock){..}-{..}:` entry of a circular dependency chain.

@@ -29,7 +29,7 @@ pub fn normalize(line: &str) -> Cow<'_, str> {
 }
 
 /// Removes ANSI escape sequences and control characters other than tab.
-fn strip_control(line: &str) -> Cow<'_, str> {
+pub(crate) fn strip_control(line: &str) -> Cow<'_, str> {
     if !line.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
         return Cow::Borrowed(line);
     }
@@ -95,7 +95,7 @@ pub fn strip_prefixes(mut s: &str) -> &str {
 }
 
 /// `>` / `>>` / `> ` mail quoting, `| ` quoting.
-fn strip_quote(t: &str) -> Option<&str> {
+pub(crate) fn strip_quote(t: &str) -> Option<&str> {
     if let Some(rest) = t.strip_prefix('>') {
         return Some(rest);
     }
@@ -103,7 +103,7 @@ fn strip_quote(t: &str) -> Option<&str> {
 }
 
 /// printk level `<4>` (also `<12>` syslog priorities).
-fn strip_level(t: &str) -> Option<&str> {
+pub(crate) fn strip_level(t: &str) -> Option<&str> {
     let rest = t.strip_prefix('<')?;
     let end = rest.find('>')?;
     let digits = &rest[..end];
@@ -114,7 +114,7 @@ fn strip_level(t: &str) -> Option<&str> {
 }
 
 /// `/dev/kmsg` record: `level,seq,usec,flags[,...];message`.
-fn strip_kmsg(t: &str) -> Option<&str> {
+pub(crate) fn strip_kmsg(t: &str) -> Option<&str> {
     let semi = t.find(';')?;
     let head = &t[..semi];
     let mut fields = head.split(',');
@@ -131,16 +131,16 @@ fn strip_kmsg(t: &str) -> Option<&str> {
     Some(&t[semi + 1..])
 }
 
-const FACILITIES: &[&str] = &[
+pub(crate) const FACILITIES: &[&str] = &[
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
     "ftp", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
 ];
-const LEVELS: &[&str] = &[
+pub(crate) const LEVELS: &[&str] = &[
     "emerg", "alert", "crit", "err", "warn", "notice", "info", "debug",
 ];
 
 /// `dmesg -x`: `kern  :warn  : message`.
-fn strip_dmesg_x(t: &str) -> Option<&str> {
+pub(crate) fn strip_dmesg_x(t: &str) -> Option<&str> {
     let (fac, rest) = t.split_once(':')?;
     if !FACILITIES.contains(&fac.trim_end()) {
         return None;
@@ -155,6 +155,30 @@ fn strip_dmesg_x(t: &str) -> Option<&str> {
 const MONTHS: &[&str] = &[
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
+
+/// The date and time that start a syslog / journalctl / `dmesg --time-format
+/// iso` line (`Apr  9 16:20:26[.123]`, `2025-04-09T16:20:26.1+02:00`);
+/// returns what follows them.
+pub(crate) fn strip_syslog_clock(t: &str) -> Option<&str> {
+    if t.len() > 3 && MONTHS.contains(&t.get(..3)?) {
+        let rest = t[3..].trim_start();
+        let day_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if day_len == 0 || day_len > 2 {
+            return None;
+        }
+        skip_clock(rest[day_len..].trim_start())
+    } else if t.len() >= 19
+        && t.as_bytes()[4] == b'-'
+        && t.as_bytes()[7] == b'-'
+        && t.as_bytes()[10] == b'T'
+        && t.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+    {
+        let end = t.find(' ').unwrap_or(t.len());
+        Some(&t[end..])
+    } else {
+        None
+    }
+}
 
 /// syslog / journalctl: a date, a time, up to three tokens (host,
 /// `facility.level`, ...) and `kernel:`.
@@ -199,7 +223,7 @@ fn strip_syslog(t: &str) -> Option<&str> {
 }
 
 /// `HH:MM:SS` with optional fraction; returns what follows.
-fn skip_clock(s: &str) -> Option<&str> {
+pub(crate) fn skip_clock(s: &str) -> Option<&str> {
     let b = s.as_bytes();
     if b.len() < 8
         || !(b[0].is_ascii_digit()
@@ -229,7 +253,7 @@ fn skip_clock(s: &str) -> Option<&str> {
 const WEEKDAYS: &[&str] = &["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// `[   65.630201]`, `[ T1234]`, `[  C1]`, `[ ]`, `[Wed Apr  9 16:20:26 2025]`.
-fn strip_bracket(t: &str) -> Option<&str> {
+pub(crate) fn strip_bracket(t: &str) -> Option<&str> {
     let rest = t.strip_prefix('[')?;
     let end = rest.get(..rest.len().min(48))?.find(']')?;
     let inner = rest[..end].trim();

@@ -1,41 +1,126 @@
-//! Renderers: human-readable explanation and JSON.
+//! Renderers: human-readable explanation, one-line summary, and JSON.
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
+
 use super::frame::is_lock_machinery;
 use super::lockdep::state_meaning;
-use super::model::{Frame, Lock, Output, Report, Task};
+use super::model::{Frame, Group, Lock, Output, Report, Task};
 
-/// Pretty JSON of the whole output, with a trailing newline.
-pub fn json(out: &Output) -> String {
-    let mut s = serde_json::to_string_pretty(out).unwrap_or_else(|e| {
-        // Serialization of plain data cannot fail; keep the contract anyway.
-        format!(
-            "{{\"schema_version\":{},\"error\":\"{e}\"}}",
-            out.schema_version
-        )
-    });
+fn to_json<T: Serialize>(v: &T, pretty: bool) -> String {
+    let r = if pretty {
+        serde_json::to_string_pretty(v)
+    } else {
+        serde_json::to_string(v)
+    };
+    // Serialization of plain data cannot fail; keep the contract anyway.
+    let mut s = r.unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
 }
 
-/// Human-readable explanation of every report.
-pub fn human(out: &Output) -> String {
+/// JSON of the whole output (compact, or pretty), with a trailing newline.
+pub fn json(out: &Output, pretty: bool) -> String {
+    to_json(out, pretty)
+}
+
+/// The `--summary -j` document: the groups only.
+#[derive(Serialize)]
+struct Summary<'a> {
+    schema_version: u32,
+    reports: usize,
+    groups: &'a [Group],
+}
+
+/// JSON of the summary (`{"schema_version", "reports", "groups"}`).
+pub fn summary_json(out: &Output, pretty: bool) -> String {
+    to_json(
+        &Summary {
+            schema_version: out.schema_version,
+            reports: out.reports.len(),
+            groups: &out.groups,
+        },
+        pretty,
+    )
+}
+
+/// `line 12`, `lines 12, 40, 77 and 5 more`.
+fn lines_text(lines: &[usize]) -> String {
+    const SHOWN: usize = 6;
+    let shown: Vec<String> = lines.iter().take(SHOWN).map(usize::to_string).collect();
+    let mut t = format!(
+        "{} {}",
+        if lines.len() == 1 { "line" } else { "lines" },
+        shown.join(", ")
+    );
+    if lines.len() > SHOWN {
+        let _ = write!(t, " and {} more", lines.len() - SHOWN);
+    }
+    t
+}
+
+/// One line per distinct report.
+pub fn summary(out: &Output) -> String {
     let mut s = String::new();
     if out.reports.is_empty() {
-        s.push_str("no lockdep report found\n");
+        s.push_str("no kernel report found\n");
         return s;
     }
-    for (i, r) in out.reports.iter().enumerate() {
-        if i > 0 {
-            s.push('\n');
-        }
-        report(&mut s, i + 1, r);
+    let _ = writeln!(
+        s,
+        "{} kernel report{} ({} distinct):",
+        out.reports.len(),
+        if out.reports.len() == 1 { "" } else { "s" },
+        out.groups.len()
+    );
+    for g in &out.groups {
+        let _ = writeln!(
+            s,
+            "  {:>4}x  {}  [{}] ({})",
+            g.count,
+            g.title,
+            g.kind.id(),
+            lines_text(&g.lines)
+        );
     }
     s
 }
 
-fn frame_text(f: &Frame) -> String {
+/// Human-readable explanation of every report; `grouped`: identical
+/// reports once, with their count and lines.
+pub fn human(out: &Output, grouped: bool) -> String {
+    let mut s = String::new();
+    if out.reports.is_empty() {
+        s.push_str("no kernel report found\n");
+        return s;
+    }
+    if grouped {
+        for (i, g) in out.groups.iter().enumerate() {
+            if i > 0 {
+                s.push('\n');
+            }
+            let r = &out.reports[g.reports[0]];
+            let where_ = if g.count > 1 {
+                format!("{} identical reports, {}", g.count, lines_text(&g.lines))
+            } else {
+                format!("line {}", r.line)
+            };
+            report(&mut s, i + 1, r, &where_);
+        }
+    } else {
+        for (i, r) in out.reports.iter().enumerate() {
+            if i > 0 {
+                s.push('\n');
+            }
+            report(&mut s, i + 1, r, &format!("line {}", r.line));
+        }
+    }
+    s
+}
+
+/// A frame as syzkaller prints a symbolized one.
+pub fn frame_text(f: &Frame) -> String {
     let mut t = String::new();
     if f.unreliable {
         t.push_str("? ");
@@ -54,6 +139,13 @@ fn frame_text(f: &Frame) -> String {
         t.push_str(" [inline]");
     }
     t
+}
+
+fn inlined_text(i: &super::model::Inlined) -> String {
+    match (&i.file, i.line) {
+        (Some(file), Some(line)) => format!("{} {file}:{line} [inline]", i.function),
+        _ => format!("{} [inline]", i.function),
+    }
 }
 
 fn lock_block(s: &mut String, label: &str, l: &Lock) {
@@ -129,6 +221,9 @@ fn stack_block(
     }
     let shown = &frames[start..];
     for f in shown.iter().take(8) {
+        for i in &f.inlined {
+            let _ = writeln!(s, "  {:<12}   {}", "", inlined_text(i));
+        }
         let _ = writeln!(s, "  {:<12}   {}", "", frame_text(f));
     }
     if shown.len() > 8 {
@@ -136,9 +231,13 @@ fn stack_block(
     }
 }
 
-fn report(s: &mut String, n: usize, r: &Report) {
-    let _ = writeln!(s, "Report {n} (line {}): {}", r.line, r.title);
+fn report(s: &mut String, n: usize, r: &Report, where_: &str) {
+    let _ = writeln!(s, "Report {n} ({where_}): {}", r.title);
     let _ = writeln!(s, "  {:<12} {} [{}]", "banner:", r.banner, r.kind.id());
+    if !r.kind.is_lockdep() {
+        oops_report(s, r);
+        return;
+    }
     if let Some(k) = &r.kernel {
         let _ = writeln!(s, "  {:<12} {k}", "kernel:");
     }
@@ -210,6 +309,22 @@ fn report(s: &mut String, n: usize, r: &Report) {
             r.irq_side_caller.as_deref().unwrap_or("(unknown)")
         );
     }
+    for (side, src, call) in [
+        (
+            "process side",
+            &r.process_side_source,
+            &r.process_side_lock_call,
+        ),
+        ("interrupt side", &r.irq_side_source, &r.irq_side_lock_call),
+    ] {
+        if let Some(src) = src {
+            let _ = write!(s, "  {:<12} {side} takes the lock at {src}", "source:");
+            if let Some(c) = call {
+                let _ = write!(s, " (lock call from {c})");
+            }
+            s.push('\n');
+        }
+    }
     for c in &r.chain {
         let _ = writeln!(
             s,
@@ -268,4 +383,46 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         out.push(cur);
     }
     out
+}
+
+/// The decoded fields of a non-lockdep report.
+fn oops_report(s: &mut String, r: &Report) {
+    if let Some(k) = &r.kernel {
+        let _ = writeln!(s, "  {:<12} {k}", "kernel:");
+    }
+    if let Some(l) = &r.location {
+        let _ = writeln!(s, "  {:<12} {l}", "location:");
+    }
+    if let Some(m) = &r.message {
+        let _ = writeln!(s, "  {:<12} {m}", "message:");
+    }
+    if let Some(t) = &r.task {
+        task_block(s, t);
+    }
+    if let Some(f) = &r.rip {
+        for i in &f.inlined {
+            let _ = writeln!(s, "  {:<12} {}", "", inlined_text(i));
+        }
+        let _ = writeln!(s, "  {:<12} {}", "rip:", frame_text(f));
+    }
+    for st in &r.stacks {
+        let _ = writeln!(s, "  {}:", st.label);
+        let shown: Vec<&Frame> = st.frames.iter().filter(|f| !f.unreliable).collect();
+        for f in shown.iter().take(12) {
+            for i in &f.inlined {
+                let _ = writeln!(s, "    {}", inlined_text(i));
+            }
+            let _ = writeln!(s, "    {}", frame_text(f));
+        }
+        if shown.len() > 12 {
+            let _ = writeln!(s, "    ... {} more frames", shown.len() - 12);
+        }
+    }
+    if r.foreign_lines > 0 {
+        let _ = writeln!(
+            s,
+            "  ({} lines of other contexts inside the report left out)",
+            r.foreign_lines
+        );
+    }
 }

@@ -1,17 +1,22 @@
-//! Report segmenter: a single pass over the log that cuts out every lockdep
-//! report, line by line, without looking back or ahead more than one line.
+//! Report cutting: given the messages that follow a banner (prefixes
+//! already stripped by the scanner, foreign lines already left out), decide
+//! line by line where the report ends.
 //!
-//! Outside a report only lines that contain `WARNING:`, `BUG:` or `INFO:`
-//! are normalized (the cheap prefilter that keeps big logs fast); a report
-//! starts at a banner that begins a normalized line and ends
-//! * at the next banner,
-//! * after its call trace (a blank line or an unrelated line after frames),
-//! * for reports without a trace, at the blank line after the held locks,
-//! * or after [`MAX_REPORT_LINES`] lines.
+//! Two families:
+//! * lockdep reports end after their call trace (a blank or unrelated line
+//!   after frames), or for reports without a trace at the blank line after
+//!   the held locks;
+//! * every other report (oopses, WARN(), sanitizers, stalls, leaks) ends at
+//!   an end marker (`---[ end trace ... ]---`, the closing `=====` of a
+//!   sanitizer report, `---[ end Kernel panic ... ]---`), or at the first
+//!   line after its stacks that is none of the lines such reports print.
+//!
+//! Either ends at the next banner (decided by the scanner) or after
+//! [`MAX_REPORT_LINES`] lines.
 
-use super::frame::parse_frame;
+use super::banner::banner_at;
+use super::frame::{parse_bare_address, parse_frame};
 use super::model::Kind;
-use super::normalize::normalize;
 
 /// Hard cap on the lines of one report.
 pub const MAX_REPORT_LINES: usize = 2000;
@@ -19,8 +24,10 @@ pub const MAX_REPORT_LINES: usize = 2000;
 const MAX_TRACE_HEADER_LINES: usize = 8;
 /// Lines a wrapped (mail-folded) line may be joined from.
 const MAX_JOINS: usize = 3;
+/// Free-form lines tolerated between an oops banner and its first stack.
+const MAX_PRELUDE_LINES: usize = 60;
 
-/// A report cut out of the log, its lines normalized.
+/// A report cut out of the log, its lines prefix-stripped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawReport {
     pub kind: Kind,
@@ -28,58 +35,24 @@ pub struct RawReport {
     pub line: usize,
     /// 1-based last line.
     pub end_line: usize,
-    /// Normalized lines; `lines[0]` is the banner.
+    /// The messages; `lines[0]` is the banner.
     pub lines: Vec<String>,
+    /// The `------------[ cut here ]------------` block printed just before
+    /// a `WARN()` / `BUG()` banner (the warning's message), if any.
+    pub prelude: Vec<String>,
+    /// Lines inside the report's span that did not carry its prefix.
+    pub foreign_lines: usize,
 }
 
-/// Recognises a banner at the start of a normalized, trimmed line.
-pub fn banner_kind(t: &str) -> Option<Kind> {
-    // Old kernels: `[ INFO: inconsistent lock state ]`, `[ BUG: ... ]`.
-    let t = t.strip_prefix("[ ").unwrap_or(t);
-    let body = t
-        .strip_prefix("WARNING: ")
-        .or_else(|| t.strip_prefix("INFO: "))
-        .or_else(|| t.strip_prefix("BUG: "))?;
-    let kind = if body.starts_with("inconsistent lock state") {
-        Kind::InconsistentLockState
-    } else if body.starts_with("possible circular locking dependency detected") {
-        Kind::CircularLockingDependency
-    } else if body.starts_with("possible recursive locking detected") {
-        Kind::RecursiveLocking
-    } else if body.starts_with("possible irq lock inversion dependency detected") {
-        Kind::IrqLockInversion
-    } else if body.contains("-safe -> ") && body.contains("-unsafe lock order detected") {
-        Kind::IrqSafeUnsafeOrder
-    } else if body.starts_with("bad unlock balance detected") {
-        Kind::BadUnlockBalance
-    } else if body.starts_with("bad contention detected") {
-        Kind::BadContention
-    } else if body.starts_with("held lock freed") {
-        Kind::HeldLockFreed
-    } else if body.starts_with("lock held when returning to user space") {
-        Kind::LockHeldReturningToUser
-    } else if body.ends_with("still has locks held!") || body.ends_with("still has locks held! ]") {
-        Kind::LocksHeldAtExit
-    } else if body.starts_with("suspicious RCU usage") {
-        Kind::SuspiciousRcuUsage
-    } else if body.starts_with("Invalid wait context") {
-        Kind::InvalidWaitContext
-    } else if body.starts_with("Nested lock was not taken") {
-        Kind::NestedLockNotTaken
-    } else if body.starts_with("chain_key collision") {
-        Kind::ChainKeyCollision
-    } else if body.starts_with("sleeping function called from invalid context") {
-        Kind::SleepingInInvalidContext
-    } else {
-        return None;
-    };
-    Some(kind)
-}
-
-/// Cheap test on the raw line: can it hold a banner at all?
-#[inline]
-pub fn may_hold_banner(raw: &str) -> bool {
-    raw.contains("WARNING:") || raw.contains("BUG:") || raw.contains("INFO:")
+/// What a line means for the open report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The line belongs to the report.
+    Accept,
+    /// The report ended before this line.
+    End,
+    /// The line is the report's last.
+    EndAfter,
 }
 
 /// Lines that belong to a call trace without being frames.
@@ -97,6 +70,7 @@ fn is_trace_decoration(t: &str) -> bool {
         "</NMI>",
         "<SOFTIRQ>",
         "</SOFTIRQ>",
+        "<EOI>",
         "Workqueue:",
         "Exception stack",
         "Sched_ext:",
@@ -115,6 +89,7 @@ fn is_trace_decoration(t: &str) -> bool {
         "CR2:",
         "DR0:",
         "DR3:",
+        "DR6:",
         "Code:",
         "PKRU:",
         "---[ end trace",
@@ -131,12 +106,203 @@ fn is_trace_decoration(t: &str) -> bool {
         || (t.len() > 4 && t.starts_with('x') && t[1..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
+/// Headings that start a stack trace of an oops-like report.
+fn is_stack_header(t: &str) -> bool {
+    const STARTS: &[&str] = &[
+        "Call Trace:",
+        "Call trace:",
+        "Backtrace:",
+        "backtrace",
+        "stack backtrace:",
+        "Allocated by task ",
+        "Freed by task ",
+        "allocated by task ",
+        "freed by task ",
+        "Last potentially related work creation:",
+        "Second to last potentially related work creation:",
+        "Uninit was created at:",
+        "Uninit was stored to memory at:",
+        "page last allocated via",
+        "page last free",
+        "Exception stack",
+        "Preemption disabled at:",
+    ];
+    STARTS.iter().any(|p| t.starts_with(p))
+        || (t.starts_with("Local variable ") && t.ends_with("created at:"))
+}
+
+/// Lines oops-like reports print besides frames, that do not end them.
+fn is_oops_vocabulary(t: &str) -> bool {
+    const STARTS: &[&str] = &[
+        "------------[ cut here ]------------",
+        "Modules linked in:",
+        "CPU:",
+        "CPU#",
+        "Hardware name:",
+        "Workqueue:",
+        "RIP:",
+        "IP:",
+        "RSP:",
+        "RAX:",
+        "RBX:",
+        "RCX:",
+        "RDX:",
+        "RSI:",
+        "RBP:",
+        "R08:",
+        "R10:",
+        "R13:",
+        "FS:",
+        "CS:",
+        "CR2:",
+        "DR0:",
+        "DR3:",
+        "DR6:",
+        "Code:",
+        "PKRU:",
+        "EFLAGS:",
+        "#PF:",
+        "PGD ",
+        "<IRQ>",
+        "</IRQ>",
+        "<TASK>",
+        "</TASK>",
+        "<NMI>",
+        "</NMI>",
+        "<SOFTIRQ>",
+        "</SOFTIRQ>",
+        "<EOI>",
+        "--- interrupt:",
+        "pc :",
+        "lr :",
+        "sp :",
+        "pstate:",
+        "Mem abort info:",
+        "Data abort info:",
+        "ESR = ",
+        "EC = ",
+        "SET = ",
+        "FSC = ",
+        "CM = ",
+        "user pgtable:",
+        "swapper pgtable:",
+        "Internal error:",
+        "Process ",
+        "Stack:",
+        "task:",
+        "Sched_ext:",
+        "Tainted:",
+        "Not tainted",
+        "\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\"",
+        "irq event stamp:",
+        "hardirqs last",
+        "softirqs last",
+        "Kernel panic - not syncing",
+        "Kernel Offset:",
+        "Rebooting in",
+        "Dumping ftrace buffer",
+        "Showing all locks held",
+        "Showing busy workqueues",
+        "no locks held by",
+        "INFO: lockdep is turned off",
+        "Disabling lock debugging due to kernel taint",
+        "Sending NMI from CPU",
+        "NMI backtrace for cpu",
+        "rcu: ",
+        "rcu_preempt kthread",
+        "rcu_sched kthread",
+        "Unless rcu_preempt kthread",
+        "in_atomic():",
+        "preempt_count:",
+        "RCU nest depth:",
+        "Preemption disabled at:",
+        "KASAN: ",
+        "Read of size",
+        "Write of size",
+        "The buggy address",
+        "Memory state around",
+        "page:",
+        "flags:",
+        "raw:",
+        "head:",
+        "page_type:",
+        "page dumped because",
+        "page_owner",
+        "kfence-#",
+        "ODEBUG:",
+        "refcount_t:",
+        "list_add corruption",
+        "list_del corruption",
+        "BUG: Bad page",
+        "index ",
+        "shift exponent",
+        "signed integer overflow",
+        "load of value",
+        "member access within",
+        "----",
+        "---[",
+        "-> ",
+    ];
+    STARTS.iter().any(|p| t.starts_with(p))
+        || is_trace_decoration(t)
+        || (t.contains(" lock held by ") || t.contains(" locks held by "))
+        || t.starts_with('#')
+        || is_register_line(t)
+}
+
+/// `R13: 0000 R14: ...`, arm64 `x29: ffff800 x28: ...`.
+fn is_register_line(t: &str) -> bool {
+    let Some((reg, rest)) = t.split_once(": ") else {
+        return false;
+    };
+    let reg_ok = reg.len() <= 4
+        && reg
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b.is_ascii_lowercase())
+        && reg
+            .bytes()
+            .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+    reg_ok
+        && rest
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.len() >= 8 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Sanitizer reports sit between two `=====` lines and print free text
+/// between their stacks.
+fn is_sanitizer(kind: Kind) -> bool {
+    matches!(kind, Kind::Kasan | Kind::Kfence | Kind::Kmsan | Kind::Kcsan)
+}
+
+fn is_rule(t: &str) -> bool {
+    t.len() >= 10 && t.bytes().all(|b| b == b'=')
+}
+
+/// Where an oops-like report is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Between the banner and the first stack.
+    Prelude,
+    /// In or after a stack.
+    Stacks,
+    /// After `---[ end trace`: only the register dump and panic lines follow.
+    AfterEnd,
+}
+
+/// The report being cut.
 #[derive(Debug)]
-struct Builder {
+pub struct Builder {
     kind: Kind,
     line: usize,
     end_line: usize,
     lines: Vec<String>,
+    prelude: Vec<String>,
+    foreign_lines: usize,
+    /// Foreign lines since the last line of the report (they only count
+    /// if the report goes on after them).
+    pending_foreign: usize,
+    // lockdep family
     in_trace: bool,
     trace_header_lines: usize,
     frames_in_trace: usize,
@@ -145,37 +311,70 @@ struct Builder {
     /// follow-up headings may come next.
     in_held_list: bool,
     joins: usize,
+    // oops family
+    phase: Phase,
+    frames: usize,
+    prelude_lines: usize,
+    /// Accepted lines at the end that are blank (trimmed at the end).
+    trailing_blank: usize,
 }
 
 impl Builder {
-    fn new(kind: Kind, line: usize, banner: String) -> Self {
+    /// Starts a report at its banner.
+    pub fn new(kind: Kind, line: usize, banner: String, prelude: Vec<String>) -> Self {
         Builder {
             kind,
             line,
             end_line: line,
             lines: vec![banner],
+            prelude,
+            foreign_lines: 0,
+            pending_foreign: 0,
             in_trace: false,
             trace_header_lines: 0,
             frames_in_trace: 0,
             held_list_seen: false,
             in_held_list: false,
             joins: 0,
+            phase: Phase::Prelude,
+            frames: 0,
+            prelude_lines: 0,
+            trailing_blank: 0,
         }
     }
 
-    fn finish(self) -> RawReport {
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The banner line.
+    pub fn banner(&self) -> &str {
+        self.lines.first().map_or("", String::as_str)
+    }
+
+    /// Counts a line inside the report that is not the report's.
+    pub fn foreign(&mut self) {
+        self.pending_foreign += 1;
+    }
+
+    /// Ends the report.
+    pub fn finish(mut self) -> RawReport {
+        let keep = self.lines.len().saturating_sub(self.trailing_blank).max(1);
+        self.lines.truncate(keep);
         RawReport {
             kind: self.kind,
             line: self.line,
             end_line: self.end_line,
             lines: self.lines,
+            prelude: self.prelude,
+            foreign_lines: self.foreign_lines,
         }
     }
 
     /// Whether the last line was cut by mail folding and continues on the
     /// next one (`..., at:` + `func+0x1/0x2`, `(&ctx->lock` + `){..}`).
-    fn wants_continuation(&self) -> bool {
-        if self.joins >= MAX_JOINS {
+    pub fn wants_continuation(&self) -> bool {
+        if !self.kind.is_lockdep() || self.joins >= MAX_JOINS {
             return false;
         }
         let Some(last) = self.lines.last() else {
@@ -204,13 +403,90 @@ impl Builder {
                     .is_some_and(|w| w.len() >= 8 && w.bytes().all(|b| b.is_ascii_hexdigit())))
     }
 
-    /// Feeds one normalized line; returns false when the line does not
-    /// belong to the report (which then ends before it).
-    fn accept(&mut self, line_no: usize, line: &str) -> bool {
-        let t = line.trim();
+    /// Feeds one message (prefix stripped).
+    pub fn push(&mut self, line_no: usize, line: &str) -> Step {
         if self.lines.len() >= MAX_REPORT_LINES {
-            return false;
+            return Step::End;
         }
+        let step = if self.kind.is_lockdep() {
+            if self.accept_lockdep(line_no, line) {
+                self.foreign_lines += std::mem::take(&mut self.pending_foreign);
+                return Step::Accept;
+            }
+            Step::End
+        } else {
+            self.accept_oops(line.trim())
+        };
+        if step != Step::End {
+            self.foreign_lines += std::mem::take(&mut self.pending_foreign);
+            let blank = line.trim().is_empty();
+            self.trailing_blank = if blank { self.trailing_blank + 1 } else { 0 };
+            self.lines.push(line.trim_end().to_owned());
+            if !blank {
+                self.end_line = line_no;
+            }
+        }
+        step
+    }
+
+    fn accept_oops(&mut self, t: &str) -> Step {
+        if t.starts_with("---[ end Kernel panic") {
+            return Step::EndAfter;
+        }
+        if t.starts_with("---[ end trace") {
+            self.phase = Phase::AfterEnd;
+            return Step::Accept;
+        }
+        if is_rule(t) {
+            // The closing rule of a sanitizer / hung task lock dump; the
+            // opening one of an old UBSAN report is the line before the banner.
+            return if self.frames > 0 || self.lines.len() > 3 {
+                Step::EndAfter
+            } else {
+                Step::Accept
+            };
+        }
+        if t.is_empty() {
+            return if self.phase == Phase::AfterEnd {
+                Step::End
+            } else {
+                Step::Accept
+            };
+        }
+        if parse_frame(t).is_some() || parse_bare_address(t).is_some() {
+            self.frames += 1;
+            if self.phase == Phase::Prelude {
+                self.phase = Phase::Stacks;
+            }
+            return Step::Accept;
+        }
+        if is_stack_header(t) {
+            if self.phase == Phase::Prelude {
+                self.phase = Phase::Stacks;
+            }
+            return Step::Accept;
+        }
+        if is_oops_vocabulary(t) || banner_at(t).is_some() {
+            return Step::Accept;
+        }
+        if is_sanitizer(self.kind) && self.lines.len() < MAX_REPORT_LINES {
+            return Step::Accept;
+        }
+        match self.phase {
+            Phase::Prelude
+                if !self.kind.without_stack() && self.prelude_lines < MAX_PRELUDE_LINES =>
+            {
+                self.prelude_lines += 1;
+                Step::Accept
+            }
+            _ => Step::End,
+        }
+    }
+
+    /// The lockdep family: returns false when the line does not belong to
+    /// the report (which then ends before it).
+    fn accept_lockdep(&mut self, line_no: usize, line: &str) -> bool {
+        let t = line.trim();
         let continues = t.starts_with(", at:") || t.starts_with("){");
         if !t.is_empty()
             && self.joins < MAX_JOINS
@@ -228,7 +504,7 @@ impl Builder {
         }
         self.joins = 0;
         if self.in_trace {
-            if parse_frame(t).is_some() {
+            if parse_frame(t).is_some() || parse_bare_address(t).is_some() {
                 self.frames_in_trace += 1;
             } else if t.is_empty() {
                 if self.frames_in_trace > 0 {
@@ -259,7 +535,7 @@ impl Builder {
         if (t.contains(" lock held by ") || t.contains(" locks held by ")) && t.ends_with(':') {
             self.in_held_list = true;
         }
-        self.lines.push(line.to_owned());
+        self.lines.push(line.trim_end().to_owned());
         self.end_line = line_no;
         true
     }
@@ -289,147 +565,5 @@ fn looks_like_line_start(t: &str) -> bool {
         || t.starts_with('{')
         || t.starts_with('#')
         || t.starts_with("->")
-        || banner_kind(t).is_some()
-}
-
-/// The streaming segmenter.
-#[derive(Debug, Default)]
-pub struct Segmenter {
-    current: Option<Builder>,
-    line_no: usize,
-}
-
-impl Segmenter {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Feeds the next raw line (without `\n`); returns a report that this
-    /// line completed, if any.
-    pub fn push(&mut self, raw: &str) -> Option<RawReport> {
-        self.line_no += 1;
-        let line_no = self.line_no;
-        if self.current.is_none() {
-            if !may_hold_banner(raw) {
-                return None;
-            }
-            let norm = normalize(raw);
-            if let Some(kind) = banner_kind(norm.trim()) {
-                self.current = Some(Builder::new(kind, line_no, norm.trim().to_owned()));
-            }
-            return None;
-        }
-        let norm = normalize(raw);
-        let t = norm.trim();
-        if let Some(kind) = banner_kind(t) {
-            let done = self.current.take().map(Builder::finish);
-            self.current = Some(Builder::new(kind, line_no, t.to_owned()));
-            return done;
-        }
-        let accepted = match self.current.as_mut() {
-            Some(b) => b.accept(line_no, &norm),
-            None => true,
-        };
-        if accepted {
-            None
-        } else {
-            self.current.take().map(Builder::finish)
-        }
-    }
-
-    /// Ends the input; returns the report still open, if any.
-    pub fn finish(&mut self) -> Option<RawReport> {
-        self.current.take().map(Builder::finish)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn segment(text: &str) -> Vec<RawReport> {
-        let mut s = Segmenter::new();
-        let mut out: Vec<RawReport> = text.lines().filter_map(|l| s.push(l)).collect();
-        out.extend(s.finish());
-        out
-    }
-
-    #[test]
-    fn banners() {
-        assert_eq!(
-            banner_kind("WARNING: inconsistent lock state"),
-            Some(Kind::InconsistentLockState)
-        );
-        assert_eq!(
-            banner_kind("[ INFO: inconsistent lock state ]"),
-            Some(Kind::InconsistentLockState)
-        );
-        assert_eq!(
-            banner_kind("WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected"),
-            Some(Kind::IrqSafeUnsafeOrder)
-        );
-        assert_eq!(
-            banner_kind("WARNING: kworker/1:1/32 still has locks held!"),
-            Some(Kind::LocksHeldAtExit)
-        );
-        assert_eq!(
-            banner_kind("[ BUG: Invalid wait context ]"),
-            Some(Kind::InvalidWaitContext)
-        );
-        assert_eq!(
-            banner_kind("WARNING: CPU: 1 PID: 1 at foo.c:1 bar+0x1/0x2"),
-            None
-        );
-        assert_eq!(banner_kind("x WARNING: inconsistent lock state"), None);
-    }
-
-    #[test]
-    fn ends_after_trace() {
-        let text = "\
-noise
-WARNING: possible recursive locking detected
-6.6.0 #1
---------------------------------------------
-a/1 is trying to acquire lock:
-ffff888005ac83f8 (sb_writers#5){.+.+}-{0:0}, at: f+0x1/0x2
-
-stack backtrace:
-CPU: 1 PID: 32 Comm: a
-Call Trace:
- <TASK>
- dump_stack_lvl+0x1/0x2
- f+0x1/0x2
- </TASK>
-unrelated line
-WARNING: possible recursive locking detected
-";
-        let r = segment(text);
-        assert_eq!(r.len(), 2);
-        assert_eq!(r[0].line, 2);
-        assert_eq!(r[0].end_line, 14);
-        assert_eq!(r[1].line, 16);
-    }
-
-    #[test]
-    fn joins_folded_lines() {
-        let text = "\
-WARNING: inconsistent lock state
-x/1 [HC0[0]:SC0[0]:HE1:SE1] takes:
-ffff888127baa598 (&xa->xa_lock#4){+.?.}-{3:3}, at:
-nfs_netfs_issue_read+0x1b2/0x4b0 [nfs]
-ffff888078e11418 (&ctx->timeout_lock
-){?.+.}-{2:2}
-, at: io_timeout_fn+0x6f/0x360
-";
-        let r = segment(text);
-        assert_eq!(r.len(), 1);
-        assert_eq!(
-            r[0].lines[2],
-            "ffff888127baa598 (&xa->xa_lock#4){+.?.}-{3:3}, at: nfs_netfs_issue_read+0x1b2/0x4b0 [nfs]"
-        );
-        assert_eq!(
-            r[0].lines[3],
-            "ffff888078e11418 (&ctx->timeout_lock){?.+.}-{2:2}, at: io_timeout_fn+0x6f/0x360"
-        );
-    }
+        || banner_at(t).is_some()
 }
