@@ -288,7 +288,7 @@ test_interactive_shell_on_a_pty() {
 	rm -f "$ts" "$fifo"
 	mkfifo "$fifo"
 	# script(1) gives vm-run a pseudo-terminal; we type into it through the FIFO.
-	script -qfec "$(printf '%q ' "$VM_RUN" --flavor "$FIB_STAT_FLAVOR" --topology veth --module "$d/mymod.ko"); echo \"vm-run exit \$?\"" \
+	script -qfec "$(printf '%q ' "$VM_RUN" --flavor "$FIB_STAT_FLAVOR" --topology veth --module "$d/mymod.ko" --log "$TEST_TMP/pty.log"); echo \"vm-run exit \$?\"" \
 		"$ts" <"$fifo" >/dev/null 2>&1 &
 	pid=$!
 	exec 3>"$fifo"
@@ -307,6 +307,8 @@ test_interactive_shell_on_a_pty() {
 	check_grep "a real terminal: the console" '^/dev/ttyS0$' "$ts.txt"
 	check_grep "leaving the shell shut the guest down: its status came back" '^vm-run exit 7$' "$ts.txt"
 	check_no_grep "no timeout, no crash" 'timed out|panicked|died before' "$ts.txt"
+	check_grep "--log has the session" '^MARK-42$' "$TEST_TMP/pty.log"
+	check_grep "--log has the kernel log" '^----- guest kernel log -----$' "$TEST_TMP/pty.log"
 }
 
 # --- gdb ---
