@@ -7,18 +7,18 @@ FIB_STAT_BUILD=${FIB_STAT_BUILD:-$FIB_STAT_ROOT/build}
 LLVM_SUFFIX=${LLVM_SUFFIX:--19}
 export PATH="$HOME/.cargo/bin:$PATH"
 
-_t0=$(date +%s.%N)
+# (bash's EPOCHREALTIME: no date process per call; every guest boot sources this.)
+_now() { echo "${EPOCHREALTIME/,/.}"; }
+_t0=${EPOCHREALTIME/,/.}
 _stage_t=$_t0
 _stage_name=
-
-_now() { date +%s.%N; }
 _elapsed() { awk -v a="$1" -v b="$(_now)" 'BEGIN { printf "%.1fs", b - a }'; }
 
 # stage NAME: end the previous stage line (with its time) and start a new one.
 stage() {
 	stage_done
 	_stage_name=$1
-	_stage_t=$(_now)
+	_stage_t=${EPOCHREALTIME/,/.}
 	printf '  %-44s' "$1" >&2
 }
 
