@@ -1,17 +1,5 @@
-# fib-stat: top-level entry points. The module's own Kbuild rules are in ./Kbuild.
-#
-#   make repro        the one-command reproduction: spin splat vs clean bh run
-#   make test         every test (host unit tests + guest scenarios) on both kernel
-#                     flavors; FLAVOR=default or FLAVOR=debug runs one flavor's tests
-#   make kernel       the cached lockdep guest kernel (FLAVOR=debug: the debug flavor,
-#                     KASAN, kmemleak, UBSAN, DEBUG_OBJECTS, DEBUG_NET)
-#   make [module]     fib_stat.ko in lock mode LOCK (spin|bh, default bh) for FLAVOR
-#   make modules      both lock modes
-#   make tool         the fibstat CLI, static, for host and guest
-#   make setup        install the build dependencies (Debian 12)
-#   make image        build/image/fib-stat.vmdk and fib-stat.ova: a VM for VMware (and
-#                     VirtualBox) that reproduces the report and proves the fix on boot
-#   make image-test   boot that image in QEMU as VMware would and check its verdict
+# fib-stat: top-level entry points (make help lists them). The module's own
+# Kbuild rules are in ./Kbuild.
 
 LOCK ?= bh
 # Kernel flavor: default or debug. Empty: default for kernel/module/repro, both for test.
@@ -25,9 +13,33 @@ CARGO_TARGET := x86_64-unknown-linux-gnu
 TOOL_BIN := $(BUILD)/bin/fibstat
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all setup kernel module modules tool test repro clean check-lock check-flavor
+.PHONY: all help setup kernel module modules tool test repro rust-analyzer clean check-lock check-flavor
 
 all: module
+
+help:
+	@echo 'fib-stat make targets:'
+	@echo '  repro          the one-command reproduction: spin splat vs clean bh run, with a verdict'
+	@echo '                 (build/repro/report.txt, report.json and every guest log)'
+	@echo '  test           every test: host unit tests, then the guest tests (KTAP) on both kernel'
+	@echo '                 flavors; FLAVOR=default or FLAVOR=debug runs one flavor'
+	@echo '  kernel         the cached lockdep guest kernel of FLAVOR (build/kernel, build/kernel-debug)'
+	@echo '  module         fib_stat.ko in lock mode LOCK for FLAVOR (build/module/LOCK/fib_stat.ko);'
+	@echo '                 KDIR=DIR builds against another built kernel tree (checked first)'
+	@echo '  modules        both lock modes'
+	@echo '  tool           the fibstat CLI (build/bin/fibstat): needs cargo only, no root, no setup'
+	@echo '  rust-analyzer  rust-project.json for the module with the cfg of LOCK (git-ignored)'
+	@echo '  image          build/image/fib-stat.vmdk and .ova: a VMware guest that reproduces and proves the fix'
+	@echo '  image-test     boot that image in QEMU as VMware would and check its verdicts'
+	@echo '  setup          install the build dependencies (Debian 12: apt, rustup, bindgen)'
+	@echo '  clean          remove build/ and the tool'"'"'s cargo target'
+	@echo '  help           this list'
+	@echo 'variables:'
+	@echo '  LOCK=spin|bh           lock mode (default bh)'
+	@echo '  FLAVOR=default|debug   kernel flavor (default: default; make test: both)'
+	@echo '  KDIR=DIR               make module/modules: build against DIR instead of the project kernel'
+	@echo '  TEST_FILTER=PART       make test: only the tests whose name contains PART'
+	@echo 'guests: scripts/vm-run --help; tests: tests/run --help; repro: scripts/repro --help'
 
 setup:
 	@scripts/setup
@@ -45,15 +57,20 @@ check-flavor:
 # KDIR defaults to the cached project kernel; override to build against another tree.
 KDIR ?=
 
-module: check-lock kernel
+# With KDIR, the project kernel is not needed (build-module checks KDIR instead).
+module: check-lock $(if $(KDIR),,kernel)
 	@scripts/build-module --flavor $(KFLAVOR) $(LOCK) $(KDIR)
 
-modules: kernel
+modules: $(if $(KDIR),,kernel)
 	@scripts/build-module --flavor $(KFLAVOR) spin $(KDIR)
 	@scripts/build-module --flavor $(KFLAVOR) bh $(KDIR)
 
-tool: setup
+# Only cargo: no root, no QEMU, no kernel source (cargo install --path tools/fibstat works too).
+tool:
 	@scripts/build-tool
+
+rust-analyzer: check-lock $(if $(KDIR),,kernel)
+	@scripts/rust-analyzer --lock $(LOCK) $(KDIR)
 
 # Every flavor tested needs its kernel and both module builds.
 test: setup check-flavor tool
@@ -64,7 +81,7 @@ test: setup check-flavor tool
 	done
 	@scripts/test --flavors "$(TEST_FLAVORS)"
 
-repro: check-flavor tool
+repro: setup check-flavor tool
 	@$(MAKE) --no-print-directory modules FLAVOR=default
 	@scripts/repro
 

@@ -1,24 +1,24 @@
 # shellcheck shell=bash
 # Shared helpers for fib-stat scripts: paths, stage lines, errors.
 
-FIB_STAT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+FIB_STAT_ROOT=$(cd "${BASH_SOURCE[0]%/*}/.." && pwd)
 FIB_STAT_CACHE=${FIB_STAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fib-stat}
 FIB_STAT_BUILD=${FIB_STAT_BUILD:-$FIB_STAT_ROOT/build}
 LLVM_SUFFIX=${LLVM_SUFFIX:--19}
 export PATH="$HOME/.cargo/bin:$PATH"
 
-_t0=$(date +%s.%N)
+# (bash's EPOCHREALTIME: no date process per call; every guest boot sources this.)
+_now() { echo "${EPOCHREALTIME/,/.}"; }
+_t0=${EPOCHREALTIME/,/.}
 _stage_t=$_t0
 _stage_name=
-
-_now() { date +%s.%N; }
 _elapsed() { awk -v a="$1" -v b="$(_now)" 'BEGIN { printf "%.1fs", b - a }'; }
 
 # stage NAME: end the previous stage line (with its time) and start a new one.
 stage() {
 	stage_done
 	_stage_name=$1
-	_stage_t=$(_now)
+	_stage_t=${EPOCHREALTIME/,/.}
 	printf '  %-44s' "$1" >&2
 }
 
@@ -53,4 +53,17 @@ kernel_link() {
 # module_dir FLAVOR MODE: where build-module puts fib_stat.ko of that flavor and lock mode.
 module_dir() {
 	if [ "$1" = default ]; then echo "$FIB_STAT_BUILD/module/$2"; else echo "$FIB_STAT_BUILD/module-$1/$2"; fi
+}
+
+# initramfs_key: what the guest initramfs depends on (scripts/mkinitramfs): the
+# guest tools' names, sizes, times and inodes (no hashing of megabytes: every
+# guest boot asks) and the content of guest-init and mkinitramfs. (The archive
+# is self-contained: a library upgraded on the host does not break it.)
+GUEST_BUSYBOX=/bin/busybox GUEST_ARPING=/usr/bin/arping
+for GUEST_IP in /usr/sbin/ip /sbin/ip /bin/ip; do [ -x "$GUEST_IP" ] && break; done
+initramfs_key() {
+	{
+		stat -L -c '%n %s %Y %i' "$GUEST_BUSYBOX" "$GUEST_IP" "$GUEST_ARPING" 2>&1
+		cat "$FIB_STAT_ROOT/scripts/guest-init" "$FIB_STAT_ROOT/scripts/mkinitramfs"
+	} | sha256sum | cut -c1-16
 }

@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Guest harness (scripts/vm-run): boot, project kernel, lockdep, exit status,
-# timeout, --share, --log, both topologies.
+# timeout, panic, --share, --log, usage errors, both topologies. (Boot time is
+# measured by scripts/bench-boot, not tested.) tests/runner.test.sh covers the
+# runner's own-kernel, own-module, live, interactive and gdb features.
 
 test_boot_runs_project_kernel_with_lockdep() {
 	local o=$TEST_TMP/boot.out
@@ -42,21 +44,6 @@ test_guest_cpus_and_memory() {
 	check_eq "--cpus 4" 4 "$(command_output "$o")"
 }
 
-test_boot_is_fast() {
-	local o=$TEST_TMP/fast.out start end
-	# Untimed first boot: on a new kernel it includes the one-time KVM probe.
-	vm "$o" -- true
-	start=$(date +%s.%N)
-	vm "$o" -- true
-	end=$(date +%s.%N)
-	check_eq "vm-run status" 0 "$vm_rc"
-	local secs
-	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
-	echo "boot + true + shutdown: ${secs}s"
-	# The target is 3 s; allow headroom for a loaded CI machine.
-	check_le "boot + true + shutdown seconds" 6 "$secs"
-}
-
 test_exit_status_comes_back() {
 	vm "$TEST_TMP/exit3.out" -- sh -c 'echo about to exit; exit 3'
 	check_eq "vm-run status for 'exit 3'" 3 "$vm_rc"
@@ -79,7 +66,7 @@ test_guest_panic_is_reported() {
 	# No init: the guest kernel panics at boot ("No working init found").
 	local o=$TEST_TMP/panic.out start secs
 	start=$(date +%s)
-	FIB_STAT_VM_APPEND="rdinit=/nonexistent init=/nonexistent" vm "$o" --timeout 60 -- true
+	vm "$o" --timeout 60 --append "rdinit=/nonexistent init=/nonexistent" -- true
 	secs=$(($(date +%s) - start))
 	check_eq "vm-run status for a panicked guest" 125 "$vm_rc"
 	check_grep "reported" 'guest kernel panicked' "$o"
@@ -87,27 +74,42 @@ test_guest_panic_is_reported() {
 	check_le "seconds until reported" 30 "$secs"
 }
 
+# COMMAND's output on stdout, nothing else on a success (quiet); --log gets everything.
 test_share_and_log() {
 	local d=$TEST_TMP/share o=$TEST_TMP/share.out
 	mkdir -p "$d"
 	printf '#!/bin/sh\necho "hello from $(pwd) as $(id -u)"\n' >"$d/hello.sh"
-	vm "$o" --share "$d" --log "$TEST_TMP/share.log" -- sh ./hello.sh
+	vm "$o" --share "$d" -- sh ./hello.sh
 	check_eq "vm-run status" 0 "$vm_rc"
-	check_grep "script from --share ran in /share" '^hello from /share as 0$' "$o"
-	cmp -s "$o" "$TEST_TMP/share.log" || _fail "--log FILE differs from what was printed"
+	check_eq "terminal output of a clean run: COMMAND's output only" "hello from /share as 0" "$(cat "$o.tty")"
+	check_eq "--log: COMMAND's output first" "hello from /share as 0" "$(sed -n 1p "$o")"
+	check_eq "--log: then the kernel log" "----- guest kernel log -----" "$(sed -n 2p "$o")"
+	check_grep "--log: the whole kernel log" '^\[ *0\.0+\] Linux version ' "$o"
+	check_grep "--log: its end" '^----- end of guest kernel log -----$' "$o"
+	check_grep "--log: debug_locks" '^guest debug_locks: +1$' "$o"
 }
 
+# A usage error prints its one-line cause first, on stderr, and starts nothing.
+_usage_error() { # EXPECTED-FIRST-LINE-REGEX vm-run ARGS...
+	local want=$1 rc=0
+	shift
+	"$VM_RUN" "$@" >"$TEST_TMP/usage.stdout" 2>"$TEST_TMP/usage.stderr" || rc=$?
+	check_eq "status for vm-run $*" 2 "$rc"
+	check_eq "stdout for vm-run $*" "" "$(cat "$TEST_TMP/usage.stdout")"
+	[[ "$(head -n 1 "$TEST_TMP/usage.stderr")" =~ $want ]] ||
+		_fail "first stderr line for vm-run $*: expected /$want/, got '$(head -n 1 "$TEST_TMP/usage.stderr")'"
+}
 test_usage_errors() {
-	vm "$TEST_TMP/usage.out" --lock bogus -- true
-	check_eq "status for --lock bogus" 2 "$vm_rc"
-	vm "$TEST_TMP/usage2.out" --topology
-	check_eq "status for a missing value" 2 "$vm_rc"
-	vm "$TEST_TMP/usage3.out" --cpus 0 -- true
-	check_eq "status for --cpus 0" 2 "$vm_rc"
-	check_grep "names the problem" 'error: --cpus must be 1\.\.64' "$TEST_TMP/usage3.out"
-	vm "$TEST_TMP/usage4.out" --flavor fancy -- true
-	check_eq "status for --flavor fancy" 2 "$vm_rc"
-	check_grep "names the problem" "flavor must be default or debug, not 'fancy'" "$TEST_TMP/usage4.out"
+	_usage_error "^vm-run: error: --lock must be spin, bh or none, not 'bogus'$" --lock bogus -- true
+	_usage_error "^vm-run: error: --topology needs a value$" --topology
+	_usage_error "^vm-run: error: --cpus must be 1\.\.64$" --cpus 0 -- true
+	_usage_error "^vm-run: error: --cpus must be 1\.\.64$" --cpus=0 -- true
+	_usage_error "^vm-run: error: --flavor must be default or debug, not 'fancy'$" --flavor fancy -- true
+	_usage_error "^vm-run: error: unknown option '--bogus'$" --bogus -- true
+	_usage_error "^vm-run: error: unexpected argument 'true' \(COMMAND goes after --\)$" true
+	_usage_error "^vm-run: error: --module /nonexistent/x\.ko: no such readable file$" --module /nonexistent/x.ko -- true
+	_usage_error "^vm-run: error: --verbose takes no value$" --verbose=1 -- true
+	_usage_error "^vm-run: error: no COMMAND given \(an interactive shell needs a terminal on stdin and stdout\)$" --timeout 5 </dev/null
 }
 
 # arping from ns2 to ns1: a reply proves a working neighbour across the namespaces.

@@ -28,8 +28,18 @@ check_le() { awk -v a="$3" -v b="$2" 'BEGIN { exit !(a <= b) }' || _fail "$1: $3
 # The kernel flavor under test (tests/run --flavors); guests boot it.
 FIB_STAT_FLAVOR=${FIB_STAT_FLAVOR:-default}
 
-# vm OUT -- vm-run arguments...: run a guest of the flavor under test, output to
-# OUT, status in $vm_rc
+# skip REASON: end the test as skipped (KTAP "# SKIP REASON"), not passed.
+# Only for what the machine lacks, never for a result the test did not like.
+skip() {
+	printf '%s\n' "$*" >"$TEST_TMP/.skip.${FIB_STAT_TEST:-test}"
+	echo "SKIP: $*"
+	exit 4
+}
+
+# vm OUT -- vm-run arguments...: run a guest of the flavor under test; OUT gets
+# vm-run's whole record (its --log: COMMAND's output, the kernel log, setup log,
+# debug_locks, kmemleak, vm-run's messages), OUT.tty what it printed on the
+# terminal (stdout and stderr); status in $vm_rc.
 # The debug flavor (KASAN, kmemleak, ...) runs several times slower under TCG:
 # its guests get TIMEOUT_SCALE times the --timeout a test asks for.
 TIMEOUT_SCALE=1
@@ -43,12 +53,17 @@ vm() {
 		if [ "$a" = --timeout ] && [ $# -gt 0 ]; then
 			args+=(--timeout "$(($1 * TIMEOUT_SCALE))")
 			shift
+		elif [ "${a#--timeout=}" != "$a" ]; then
+			args+=(--timeout "$((${a#--timeout=} * TIMEOUT_SCALE))")
 		else
 			args+=("$a")
 		fi
 	done
 	vm_rc=0
-	"$VM_RUN" --flavor "$FIB_STAT_FLAVOR" "${args[@]}" >"$out" 2>&1 || vm_rc=$?
+	rm -f "$out"
+	"$VM_RUN" --flavor "$FIB_STAT_FLAVOR" --log "$out" "${args[@]}" >"$out.tty" 2>&1 || vm_rc=$?
+	# Usage errors stop vm-run before it writes its log: keep what it printed.
+	[ -s "$out" ] || cp "$out.tty" "$out"
 }
 
 # kernel_log FILE: the guest kernel log section of a vm-run output

@@ -1,11 +1,36 @@
 # shellcheck shell=sh
 # Sourced by the guest test scripts (busybox sh, in /share = the repository).
+# Results in KTAP, as kselftest's ktap_helpers.sh prints them: "TAP version 13"
+# now, "ok N what" per check, "not ok N what" for the failure that ends the
+# script, and at exit the plan "1..N" and "# Totals: pass:N fail:N ...".
 # Real tools by full path: busybox sh prefers its own ip/arping applets.
 IP=/usr/sbin/ip
 ARPING=/usr/bin/arping
 
-fail() { echo "FAIL: $*"; exit 1; }
-ok() { echo "ok: $*"; }
+# Counts live in a file: ok/fail may run in subshells ($(...), pipelines).
+_KTAP=${TMPDIR:-/tmp}/.ktap.$$
+echo "0 0" >"$_KTAP"
+echo "TAP version 13"
+# _ktap_result ok|not_ok WHAT
+_ktap_result() {
+	read -r _p _f <"$_KTAP"
+	if [ "$1" = ok ]; then _p=$((_p + 1)); else _f=$((_f + 1)); fi
+	echo "$_p $_f" >"$_KTAP"
+	if [ "$1" = ok ]; then echo "ok $((_p + _f)) $2"; else echo "not ok $((_p + _f)) $2"; fi
+}
+_ktap_end() {
+	read -r _p _f <"$_KTAP"
+	echo "1..$((_p + _f))"
+	echo "# Totals: pass:$_p fail:$_f xfail:0 xpass:0 skip:0 error:0"
+}
+trap _ktap_end EXIT
+
+# A KTAP description is one line without '#'.
+_nl='
+'
+_ktap_desc() { _d=$*; _d=${_d//\#/ }; _d=${_d//$_nl/ }; }
+fail() { _ktap_desc "$*"; _ktap_result not_ok "$_d"; exit 1; }
+ok() { _ktap_desc "$*"; _ktap_result ok "$_d"; }
 
 # stat NS KEY: KEY of `fibstat show -j -p` (pretty: one key per line) in netns NS ("-": the initial netns)
 stat() {
