@@ -291,6 +291,25 @@ pub fn enter_netns(name: &str) -> Result<(), String> {
     fibstat::client::socket::enter_netns(name).map_err(|e| e.to_string())
 }
 
+/// Pins the calling thread to one CPU.
+pub fn pin_to_cpu(cpu: usize) -> io::Result<()> {
+    // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET stays within it for cpu < 1024.
+    let mut set: libc::cpu_set_t = unsafe { mem::zeroed() };
+    if cpu >= 8 * mem::size_of::<libc::cpu_set_t>() {
+        return Err(io::Error::other(format!("CPU {cpu} out of range")));
+    }
+    // SAFETY: `cpu` is within the set (checked above).
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: `set` is a valid cpu_set_t of the size passed; pid 0 is the calling thread.
+    check(unsafe { libc::sched_setaffinity(0, mem::size_of::<libc::cpu_set_t>(), &set) })
+}
+
+/// The CPU the calling thread runs on now.
+pub fn current_cpu() -> i32 {
+    // SAFETY: plain system call.
+    unsafe { libc::sched_getcpu() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,11 @@ impl Rng {
         }
     }
 
+    /// An independent stream derived from this seed (for threads, writers).
+    pub fn fork(seed: u64, stream: u64) -> Rng {
+        Rng::new(splitmix64(seed ^ splitmix64(stream.wrapping_add(1))))
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         let mut x = self.state;
         x ^= x >> 12;
@@ -93,6 +98,7 @@ mod tests {
             assert_eq!(a.next_u64(), b.next_u64());
         }
         assert_ne!(Rng::new(1).next_u64(), Rng::new(2).next_u64());
+        assert_ne!(Rng::fork(7, 0).next_u64(), Rng::fork(7, 1).next_u64());
     }
 
     #[test]
