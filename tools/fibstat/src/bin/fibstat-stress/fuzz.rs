@@ -19,7 +19,9 @@ use fibstat::protocol::{MSG_GET, MSG_STATS};
 
 use crate::gen;
 use crate::model::{self, Framed, Model, Outcome};
-use crate::nl::{self, NlSocket, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_REQUEST};
+use crate::nl::{
+    self, NlSocket, ANSWER_TIMEOUT, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_REQUEST,
+};
 use crate::rng::Rng;
 
 pub struct FuzzArgs {
@@ -99,7 +101,7 @@ impl Fuzzer {
                 .sock
                 .recv()
                 .map_err(|e| format!("recv: {e}"))?
-                .ok_or("no answer within 5 s")?
+                .ok_or("no answer within 30 s")?
                 .to_vec();
             for a in nl::answers(&d)?.iter().rev() {
                 pending.push((a.ty, a.flags, a.seq, a.payload.to_vec()));
@@ -242,7 +244,7 @@ pub fn run(args: &FuzzArgs) -> Result<(), String> {
         .map_err(|e| format!("NETLINK_EXT_ACK: {e}"))?;
     sock.set_rcvbuf(4 << 20)
         .map_err(|e| format!("SO_RCVBUF: {e}"))?;
-    sock.set_timeout(Duration::from_secs(5))
+    sock.set_timeout(ANSWER_TIMEOUT)
         .map_err(|e| format!("SO_RCVTIMEO: {e}"))?;
     if args.unprivileged {
         crate::drop_privileges()?;
@@ -327,7 +329,7 @@ pub fn run(args: &FuzzArgs) -> Result<(), String> {
         return Err(format!("an answer nobody asked for: {}", hex(extra)));
     }
     fz.sock
-        .set_timeout(Duration::from_secs(5))
+        .set_timeout(ANSWER_TIMEOUT)
         .map_err(|e| e.to_string())?;
     fz.model.apply(&Outcome::Get);
     let s = fz.get(u32::MAX - 1)?;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use fibstat::client::msg::{parse_attrs, Stats};
 use fibstat::protocol::*;
 
-use crate::nl::{self, NlSocket, NLMSG_ERROR, NLM_F_ACK, NLM_F_REQUEST};
+use crate::nl::{self, NlSocket, ANSWER_TIMEOUT, NLMSG_ERROR, NLM_F_ACK, NLM_F_REQUEST};
 use crate::rng::Rng;
 
 /// A RECORD request of `count` for `gateway`.
@@ -33,7 +33,7 @@ pub fn wait_ack(sock: &mut NlSocket, seq: u32) -> Result<i32, String> {
         let d = sock
             .recv()
             .map_err(|e| format!("recv: {e}"))?
-            .ok_or("no ack within the timeout")?;
+            .ok_or("no ack within 30 s")?;
         for a in nl::answers(d)? {
             if a.ty == NLMSG_ERROR && a.seq == seq {
                 return Ok(nl::parse_ack(&a)?.errno);
@@ -45,7 +45,7 @@ pub fn wait_ack(sock: &mut NlSocket, seq: u32) -> Result<i32, String> {
 /// Opens a fib_stat socket with a 5 s receive timeout.
 pub fn open_fib(proto: i32) -> io::Result<NlSocket> {
     let s = NlSocket::open(proto)?;
-    s.set_timeout(Duration::from_secs(5))?;
+    s.set_timeout(ANSWER_TIMEOUT)?;
     Ok(s)
 }
 

@@ -21,6 +21,10 @@ const NETLINK_EXT_ACK: libc::c_int = 11;
 /// `NLMSGERR_ATTR_OFFS`: offset of the offending attribute in the request.
 pub const NLMSGERR_ATTR_OFFS: u16 = 2;
 
+/// How long to wait for any answer of the kernel: generous, for TCG guests on
+/// a loaded host and the debug kernel; a missing answer is still an error.
+pub const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub const fn align4(n: usize) -> usize {
     (n + 3) & !3
 }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use fibstat::protocol::{MSG_GET, MSG_STATS};
 
 use crate::load::{open_fib, record_msg, wait_ack};
-use crate::nl::{self, NlSocket, NLM_F_REQUEST};
+use crate::nl::{self, NlSocket, ANSWER_TIMEOUT, NLM_F_REQUEST};
 
 const NETLINK_ROUTE: i32 = 0;
 const NETLINK_GENERIC: i32 = 16;
@@ -104,8 +104,7 @@ impl Kind {
 
 fn open(proto: i32) -> Result<NlSocket, String> {
     let s = NlSocket::open(proto).map_err(|e| format!("socket(AF_NETLINK, {proto}): {e}"))?;
-    s.set_timeout(Duration::from_secs(5))
-        .map_err(|e| e.to_string())?;
+    s.set_timeout(ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
     Ok(s)
 }
 
