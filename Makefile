@@ -9,6 +9,7 @@
 #   make modules      both lock modes
 #   make tool         the fibstat CLI, static, for host and guest
 #   make setup        install the build dependencies (Debian 12)
+#   make bench        the performance measures, one line each (scripts/bench)
 
 LOCK ?= bh
 # Kernel flavor: default or debug. Empty: default for kernel/module/repro, both for test.
@@ -64,6 +65,13 @@ test: setup check-flavor tool
 repro: check-flavor tool
 	@$(MAKE) --no-print-directory modules FLAVOR=default
 	@scripts/repro
+
+# Benchmarks, never timed tests: scripts/bench builds what it needs and prints
+# one line per measure (make test only runs its smoke mode).
+.PHONY: bench
+bench: setup tool
+	@scripts/bench
+
 
 clean:
 	rm -rf $(BUILD)
