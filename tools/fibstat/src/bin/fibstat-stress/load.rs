@@ -194,6 +194,9 @@ pub struct FloodArgs {
     pub ping: bool,
     /// Distinguishes the fake MAC addresses of parallel flooders.
     pub id: u8,
+    /// At most this many rounds (one ARP request and/or one echo request) per
+    /// second; 0: as fast as the sockets take them.
+    pub rate: u64,
 }
 
 fn cvt(rc: libc::c_int) -> io::Result<libc::c_int> {
@@ -247,7 +250,7 @@ fn icmp_checksum(b: &[u8]) -> u16 {
 /// `flood`: ARP requests whose sender MAC alternates between two addresses
 /// (so every one that is received changes the target's neighbour entry for
 /// SENDER: one NETEVENT_NEIGH_UPDATE each) and/or ICMP echo requests to
-/// TARGET, as fast as the socket takes them, interleaved.
+/// TARGET, interleaved, as fast as the sockets take them or at `rate`.
 pub fn flood(a: &FloodArgs) -> Result<(), String> {
     let index = ifindex(&a.dev)?;
     let arp_sock = if a.arp {
@@ -310,8 +313,18 @@ pub fn flood(a: &FloodArgs) -> Result<(), String> {
     let mut echo = [0u8; 64];
     echo[0] = 8; // echo request
     echo[4..6].copy_from_slice(&(std::process::id() as u16).to_be_bytes());
+    let mut rounds = 0u64;
     while Instant::now() < deadline {
-        for _ in 0..16 {
+        if a.rate > 0 {
+            let due = start + Duration::from_secs_f64(rounds as f64 / a.rate as f64);
+            let now = Instant::now();
+            if due > now {
+                sleep(due - now);
+            }
+        }
+        let batch = if a.rate > 0 { 1 } else { 16 };
+        rounds += batch;
+        for _ in 0..batch {
             if let Some(fd) = &arp_sock {
                 let f = &frames[(arp_sent % 2) as usize];
                 // SAFETY: `f` and `ll` are valid for the lengths passed.

@@ -4,7 +4,7 @@
 //!   fibstat-stress fuzz [--seed S] [--messages N] [-n NETNS] [--unprivileged]
 //!   fibstat-stress write [-n NETNS] (--count N | --seconds S) [--seed S] [--label L] [--reopen]
 //!   fibstat-stress hold [-n NETNS] --ready FILE --release FILE
-//!   fibstat-stress flood --dev IFACE --target ADDR --sender ADDR [--arp] [--ping] --seconds S
+//!   fibstat-stress flood --dev IFACE --target ADDR --sender ADDR [--arp] [--ping] --seconds S [--rate PPS]
 //!   fibstat-stress nlrate [--ms MS] [--rounds N]
 //!   fibstat-stress recrate --netns A --netns2 B [--ms MS] [--rounds N]
 //!
@@ -110,6 +110,9 @@ enum Cmd {
         /// Distinguishes the fake MACs of parallel flooders.
         #[arg(long, default_value_t = 0)]
         id: u8,
+        /// Packets of each kind per second (0: as fast as possible).
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
     },
     /// GET vs RTM_GETLINK vs CTRL_CMD_GETFAMILY requests/s, interleaved.
     Nlrate {
@@ -206,6 +209,7 @@ fn main() -> ExitCode {
             arp,
             ping,
             id,
+            rate,
         } => {
             if !arp && !ping {
                 Err("flood: give --arp, --ping or both".to_string())
@@ -218,6 +222,7 @@ fn main() -> ExitCode {
                     arp,
                     ping,
                     id,
+                    rate,
                 })
             }
         }
