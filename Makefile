@@ -10,6 +10,8 @@
 #   make tool         the fibstat CLI, static, for host and guest
 #   make setup        install the build dependencies (Debian 12)
 #   make bench        the performance measures, one line each (scripts/bench)
+#   make soak         the long stress and fuzz runs on the bh build (scripts/soak;
+#                     both flavors; FLAVOR=default or FLAVOR=debug for one)
 
 LOCK ?= bh
 # Kernel flavor: default or debug. Empty: default for kernel/module/repro, both for test.
@@ -68,10 +70,15 @@ repro: check-flavor tool
 
 # Benchmarks, never timed tests: scripts/bench builds what it needs and prints
 # one line per measure (make test only runs its smoke mode).
-.PHONY: bench
+.PHONY: bench soak
 bench: setup tool
 	@scripts/bench
 
+SOAK_FLAVORS := $(or $(FLAVOR),default debug)
+soak: setup tool
+	@for f in $(SOAK_FLAVORS); do case "$$f" in default|debug) ;; *) echo "FLAVOR must be default or debug, not '$$f'" >&2; exit 2;; esac; \
+		scripts/build-kernel --flavor $$f && scripts/build-module --flavor $$f bh || exit 1; done
+	@scripts/soak --flavors "$(SOAK_FLAVORS)"
 
 clean:
 	rm -rf $(BUILD)

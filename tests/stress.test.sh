@@ -64,7 +64,7 @@ test_netlink_fuzzer() {
 		[[ "$counts" =~ \ $k=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] || _fail "fuzzer: no $k in: $counts"
 	done
 	check_grep "rmmod after fuzzing" '^ok: rmmod after fuzzing' "$o"
-	figure "fuzz: ${pass#fuzz: PASS } guest_seconds=$guest_seconds"
+	figure "fuzz: ${pass#fuzz: PASS } wall_seconds=$guest_seconds"
 	figure "fuzz: ${counts#fuzz: }"
 }
 
@@ -74,7 +74,7 @@ test_concurrent_writers_and_floods_on_two_cpus() {
 	check_grep "exact gateway_records" '^ok: netns ns1: gateway_records = [0-9]+$' "$o"
 	check_grep "exact nl_requests" '^ok: netns ns1: nl_requests = [0-9]+$' "$o"
 	check_grep "neigh_updates accounted" '^ok: neigh_updates grew by' "$o"
-	figure "$(grep -m1 '^figure: ' "$o" | sed 's/^figure: //') guest_seconds=$guest_seconds"
+	figure "$(grep -m1 '^figure: ' "$o" | sed 's/^figure: //') wall_seconds=$guest_seconds"
 }
 
 test_insmod_traffic_rmmod_cycles() {
@@ -82,5 +82,5 @@ test_insmod_traffic_rmmod_cycles() {
 	local o=$TEST_TMP/cycles.out n
 	n=$(grep -c '^ok: cycle [0-9]*: rmmod refused (EWOULDBLOCK) while held, unloaded' "$o" || true)
 	check_eq "cycles completed" "$CYCLES" "$n"
-	figure "$(grep -m1 '^figure: ' "$o" | sed 's/^figure: //') guest_seconds=$guest_seconds"
+	figure "$(grep -m1 '^figure: ' "$o" | sed 's/^figure: //') wall_seconds=$guest_seconds"
 }
