@@ -31,6 +31,8 @@ help:
 	@echo '  rust-analyzer  rust-project.json for the module with the cfg of LOCK (git-ignored)'
 	@echo '  image          build/image/fib-stat.vmdk and .ova: a VMware guest that reproduces and proves the fix'
 	@echo '  image-test     boot that image in QEMU as VMware would and check its verdicts'
+	@echo '  bench          the performance measures, one line each (scripts/bench; never a test)'
+	@echo '  soak           the long stress and fuzz runs on the bh build (both flavors, or FLAVOR)'
 	@echo '  setup          install the build dependencies (Debian 12: apt, rustup, bindgen)'
 	@echo '  clean          remove build/ and the tool'"'"'s cargo target'
 	@echo '  help           this list'
@@ -93,6 +95,18 @@ image: tool
 
 image-test: image
 	@tests/run tests/image.test.sh
+
+# Benchmarks, never timed tests: scripts/bench builds what it needs and prints
+# one line per measure (make test only runs its smoke mode).
+.PHONY: bench soak
+bench: setup tool
+	@scripts/bench
+
+SOAK_FLAVORS := $(or $(FLAVOR),default debug)
+soak: setup tool
+	@for f in $(SOAK_FLAVORS); do case "$$f" in default|debug) ;; *) echo "FLAVOR must be default or debug, not '$$f'" >&2; exit 2;; esac; \
+		scripts/build-kernel --flavor $$f && scripts/build-module --flavor $$f bh || exit 1; done
+	@scripts/soak --flavors "$(SOAK_FLAVORS)"
 
 clean:
 	rm -rf $(BUILD)
