@@ -57,13 +57,13 @@ module_dir() {
 
 # initramfs_key: what the guest initramfs depends on (scripts/mkinitramfs): the
 # guest tools' names, sizes, times and inodes (no hashing of megabytes: every
-# guest boot asks) and the content of guest-init and mkinitramfs. (The archive
+# guest boot asks) and the content of guest-init, guest-net.sh and mkinitramfs. (The archive
 # is self-contained: a library upgraded on the host does not break it.)
 GUEST_BUSYBOX=/bin/busybox GUEST_ARPING=/usr/bin/arping
 for GUEST_IP in /usr/sbin/ip /sbin/ip /bin/ip; do [ -x "$GUEST_IP" ] && break; done
 initramfs_key() {
 	{
 		stat -L -c '%n %s %Y %i' "$GUEST_BUSYBOX" "$GUEST_IP" "$GUEST_ARPING" 2>&1
-		cat "$FIB_STAT_ROOT/scripts/guest-init" "$FIB_STAT_ROOT/scripts/mkinitramfs"
+		cat "$FIB_STAT_ROOT/scripts/guest-init" "$FIB_STAT_ROOT/scripts/guest-net.sh" "$FIB_STAT_ROOT/scripts/mkinitramfs"
 	} | sha256sum | cut -c1-16
 }

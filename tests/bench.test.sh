@@ -3,9 +3,6 @@
 # a well-formed line. A benchmark, not a timed test: no thresholds here.
 TEST_FLAVORS=default
 
-# Rows measured by scripts from other parts of the project; until they are in
-# the tree their rows print "MISSING (...)". Empty this list once they are.
-BENCH_MAY_BE_MISSING="neigh-updates-veth neigh-updates-vmxnet3 vm-boot-none vm-boot-vmxnet3 explain-vs-grep"
 BENCH_ROWS="neigh-updates-veth neigh-updates-vmxnet3 get-vs-getlink get-vs-getfamily record-2w-vs-1w
 record-2w-samens-vs-2ns vm-boot-none vm-boot-vmxnet3 repro-warm-module-changed explain-vs-grep"
 
@@ -17,11 +14,6 @@ test_bench_smoke_every_row_well_formed() {
 	for row in $BENCH_ROWS; do
 		line=$(grep -E "^$row: " "$o") || _fail "row $row: no line"
 		[ "$(grep -cE "^$row: " "$o")" = 1 ] || _fail "row $row: more than one line"
-		if [[ "$line" == "$row: MISSING ("* ]]; then
-			[[ " $(echo $BENCH_MAY_BE_MISSING) " == *" $row "* ]] || _fail "row $row is missing: $line"
-			echo "    (row $row not measurable in this tree: ${line#*: })"
-			continue
-		fi
 		[[ "$line" =~ (runs|pairs)=[1-9][0-9]*\ spread= ]] || _fail "row $row: no repetitions: $line"
 	done
 	check_grep "load average printed" '^# fib-stat bench \(smoke\): .* load average at start: [0-9.]+ [0-9.]+ [0-9.]+$' "$o"

@@ -76,8 +76,13 @@ command_output() { sed '/^----- guest kernel log -----$/,$d' "$1"; }
 # debug flavor no kmemleak report.
 check_clean_log() {
 	kernel_log "$2" >"$2.klog"
-	# Banners of lockdep, WARN(), BUG() (KASAN: BUG: KASAN:), oops, UBSAN, kCFI,
-	# debug objects, list debugging and refcount reports, and any stack dump.
+	# The project's one report parser (the repro verdict's): every kind of
+	# kernel report syzkaller titles.
+	local rc=0
+	"$ROOT/build/bin/fibstat" explain --fail-on-report "$2.klog" >"$2.explain" 2>&1 || rc=$?
+	[ $rc = 0 ] || { cat "$2.explain" >&2; _fail "$1: fibstat explain found kernel reports (exit $rc, above)"; }
+	# And, as a second net, banners of lockdep, WARN(), BUG() (KASAN: BUG: KASAN:),
+	# oops, UBSAN, kCFI, debug objects, list and refcount reports, any stack dump.
 	check_no_grep "$1: kernel log" 'WARNING:|BUG:|Oops|cut here|INFO: |inconsistent lock state|circular locking|possible recursive|lock inversion|Call Trace|UBSAN:|KASAN|CFI failure|ODEBUG:|list_(add|del) corruption|refcount_t:' "$2.klog"
 	check_grep "$1: debug_locks" '^guest debug_locks: +1$' "$2"
 	if [ "$FIB_STAT_FLAVOR" = debug ]; then

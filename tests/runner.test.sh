@@ -516,13 +516,3 @@ test_rust_analyzer_project() {
 	check_eq "make rust-analyzer LOCK=spin" "scripts/rust-analyzer --lock spin" "$(cd "$ROOT" && make -n --no-print-directory rust-analyzer LOCK=spin KDIR= 2>&1 | grep rust-analyzer | sed 's/ *$//')"
 }
 
-# --- the boot benchmark works (its figures are for make bench, not tested) ---
-
-test_bench_boot_smoke() {
-	local o=$TEST_TMP/bench.out
-	"$ROOT/scripts/bench-boot" --flavor "$FIB_STAT_FLAVOR" --smoke none vmxnet3 >"$o" 2>&1 || _fail "bench-boot --smoke: $(cat "$o")"
-	check_grep "header" '^# load [0-9.]+ [0-9.]+ [0-9.]+, [0-9]+ CPUs; vm-run -- true, [a-z]+ kernel, tcg, 1 run\(s\) each$' "$o"
-	check_grep "none" '^vm-boot-none: median=[0-9]+\.[0-9]{2} runs=1 spread=0\.0%$' "$o"
-	check_grep "vmxnet3" '^vm-boot-vmxnet3: median=[0-9]+\.[0-9]{2} runs=1 spread=0\.0%$' "$o"
-	check_eq "nothing else" 3 "$(wc -l <"$o")"
-}
