@@ -245,7 +245,7 @@ test_image_both_vmxnet3() {
 	check_grep "reboot between" '^fib-stat image: rebooting$' "$c"
 	local s=$TEST_TMP/both/screen.txt
 	check_grep "screen: verdict" '^fib-stat repro verdict: PASS' "$s"
-	check_grep "screen: bh run" '^PASS bh +netlink-then-arp +no lockdep report' "$s"
+	check_grep "screen: bh run" '^PASS bh +netlink-then-arp +no kernel report' "$s"
 	check_grep "screen: debug_locks" '^ +debug_locks +1 +lockdep usage \+\.-\. ' "$s"
 	check_grep "screen: bh summary" '^fib-stat image: bh PASS: spin_lock_bh runs the workload clean, debug_locks 1$' "$s"
 	check_grep "screen: finished" '^fib-stat image: finished; the VM can be powered off$' "$s"
