@@ -16,7 +16,9 @@
 #      carries on into the next cycle's insmod.
 #   stress-cycles.sh CYCLES SECONDS ADDR1 ADDR2 SENDER
 . tests/guest/common.sh
-STRESS=build/bin/fibstat-stress
+# From tmpfs: executed from the 9p share, every page fault is a 9p read.
+cp build/bin/fibstat-stress /tmp/fibstat-stress || fail "cannot copy build/bin/fibstat-stress"
+STRESS=/tmp/fibstat-stress
 cycles=$1 secs=$2 addr1=$3 addr2=$4 sender=$5
 KO=/run/fib-stat/fib_stat.ko
 [ -e /sys/module/fib_stat ] || fail "fib_stat is not loaded at the start"
