@@ -257,6 +257,22 @@ fn arp_frame(mac: [u8; 6], sender: Ipv4Addr, target: Ipv4Addr) -> [u8; 42] {
     f
 }
 
+/// Sends `buf` to `addr` (a `sockaddr_*`) on `fd`; whether all of it went out.
+fn send_to<A>(fd: &OwnedFd, buf: &[u8], addr: &A) -> bool {
+    // SAFETY: `buf` and `addr` are valid for reads of the lengths passed.
+    let n = unsafe {
+        libc::sendto(
+            fd.as_raw_fd(),
+            buf.as_ptr().cast(),
+            buf.len(),
+            0,
+            (addr as *const A).cast(),
+            mem::size_of::<A>() as u32,
+        )
+    };
+    n == buf.len() as isize
+}
+
 fn icmp_checksum(b: &[u8]) -> u16 {
     let mut sum = 0u32;
     for c in b.chunks(2) {
@@ -347,19 +363,7 @@ pub fn flood(a: &FloodArgs) -> Result<(), String> {
         rounds += batch;
         for _ in 0..batch {
             if let Some(fd) = &arp_sock {
-                let f = &frames[(arp_sent % 2) as usize];
-                // SAFETY: `f` and `ll` are valid for the lengths passed.
-                let n = unsafe {
-                    libc::sendto(
-                        fd.as_raw_fd(),
-                        f.as_ptr().cast(),
-                        f.len(),
-                        0,
-                        (&ll as *const libc::sockaddr_ll).cast(),
-                        mem::size_of::<libc::sockaddr_ll>() as u32,
-                    )
-                };
-                if n == f.len() as isize {
+                if send_to(fd, &frames[(arp_sent % 2) as usize], &ll) {
                     arp_sent += 1;
                 } else {
                     send_errors += 1;
@@ -370,18 +374,7 @@ pub fn flood(a: &FloodArgs) -> Result<(), String> {
                 echo[6..8].copy_from_slice(&(ping_sent as u16).to_be_bytes());
                 let c = icmp_checksum(&echo);
                 echo[2..4].copy_from_slice(&c.to_be_bytes());
-                // SAFETY: `echo` and `sin` are valid for the lengths passed.
-                let n = unsafe {
-                    libc::sendto(
-                        fd.as_raw_fd(),
-                        echo.as_ptr().cast(),
-                        echo.len(),
-                        0,
-                        (&sin as *const libc::sockaddr_in).cast(),
-                        mem::size_of::<libc::sockaddr_in>() as u32,
-                    )
-                };
-                if n == echo.len() as isize {
+                if send_to(fd, &echo, &sin) {
                     ping_sent += 1;
                 } else {
                     send_errors += 1;
