@@ -5,7 +5,9 @@
 use fibstat::protocol::*;
 
 use crate::model::{frame, Framed};
-use crate::nl::{align4, attr, header, u16_at, NLA_HDRLEN, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_REQUEST};
+use crate::nl::{
+    self, align4, attr, header, u16_at, NLA_HDRLEN, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_REQUEST,
+};
 use crate::rng::Rng;
 
 /// At most this many messages the kernel frames in one datagram (their
@@ -61,15 +63,7 @@ fn valid(rng: &mut Rng) -> Vec<u8> {
     } else {
         (MSG_RESET, Vec::new())
     };
-    let mut m = header(
-        (NLMSG_HDRLEN + payload.len()) as u32,
-        ty,
-        NLM_F_REQUEST | NLM_F_ACK,
-        0,
-    )
-    .to_vec();
-    m.extend_from_slice(&payload);
-    m
+    nl::message(ty, NLM_F_REQUEST | NLM_F_ACK, 0, &payload)
 }
 
 fn shuffle<T>(rng: &mut Rng, v: &mut [T]) {
@@ -223,15 +217,7 @@ fn structured(rng: &mut Rng) -> Vec<u8> {
     } else {
         *rng.pick(TYPES)
     };
-    let mut m = header(
-        (NLMSG_HDRLEN + payload.len()) as u32,
-        ty,
-        NLM_F_REQUEST | NLM_F_ACK,
-        0,
-    )
-    .to_vec();
-    m.extend_from_slice(&payload);
-    m
+    nl::message(ty, NLM_F_REQUEST | NLM_F_ACK, 0, &payload)
 }
 
 /// 1..=160 random bytes, half of the time under a plausible header. (Never

@@ -49,22 +49,34 @@ pub fn open_fib(proto: i32) -> io::Result<NlSocket> {
     Ok(s)
 }
 
+/// `fibstat-stress write`'s options.
+#[derive(clap::Args)]
 pub struct WriteArgs {
+    #[arg(short = 'n', long)]
     pub netns: Option<String>,
-    pub proto: i32,
+    #[arg(long, value_parser = crate::rng::parse_seed, default_value = "1")]
     pub seed: u64,
+    #[arg(long, default_value = "w")]
     pub label: String,
+    /// Stop after N acked RECORDs.
+    #[arg(long, required_unless_present = "seconds")]
     pub count: Option<u64>,
+    /// Stop after S seconds.
+    #[arg(long)]
     pub seconds: Option<f64>,
+    /// Gateway to record.
+    #[arg(long, default_value = "192.0.2.254", value_parser = ipv4)]
     pub gateway: Ipv4Addr,
-    /// Tolerate a missing module (insmod/rmmod cycles): open a new socket per
-    /// request and retry until the module answers.
+    /// New socket per request; wait and retry while the module is absent.
+    #[arg(long)]
     pub reopen: bool,
 }
 
 /// `write`: RECORDs with random counts (1..=1000, seeded), each acked before
-/// the next; prints the sum of the acked counts.
-pub fn write(a: &WriteArgs) -> Result<(), String> {
+/// the next; prints the sum of the acked counts. With `reopen` it tolerates a
+/// missing module (insmod/rmmod cycles): a new socket per request, retried
+/// until the module answers.
+pub fn write(proto: i32, a: &WriteArgs) -> Result<(), String> {
     if let Some(ns) = &a.netns {
         nl::enter_netns(ns)?;
     }
@@ -80,7 +92,7 @@ pub fn write(a: &WriteArgs) -> Result<(), String> {
             break;
         }
         if sock.is_none() {
-            match open_fib(a.proto) {
+            match open_fib(proto) {
                 Ok(s) => sock = Some(s),
                 // EPROTONOSUPPORT: the module is not loaded right now.
                 Err(_) if a.reopen => {
@@ -184,18 +196,27 @@ pub fn hold(
     Ok(())
 }
 
+/// `fibstat-stress flood`'s options.
+#[derive(clap::Args)]
 pub struct FloodArgs {
+    #[arg(long)]
     pub dev: String,
+    #[arg(long, value_parser = ipv4)]
     pub target: Ipv4Addr,
-    /// Sender address of the ARP requests (the neighbour entry they update).
+    /// Sender address of the ARP requests.
+    #[arg(long, value_parser = ipv4)]
     pub sender: Ipv4Addr,
+    #[arg(long)]
     pub seconds: f64,
+    #[arg(long)]
     pub arp: bool,
+    #[arg(long)]
     pub ping: bool,
-    /// Distinguishes the fake MAC addresses of parallel flooders.
+    /// Distinguishes the fake MACs of parallel flooders.
+    #[arg(long, default_value_t = 0)]
     pub id: u8,
-    /// At most this many rounds (one ARP request and/or one echo request) per
-    /// second; 0: as fast as the sockets take them.
+    /// Packets of each kind per second (0: as fast as possible).
+    #[arg(long, default_value_t = 0)]
     pub rate: u64,
 }
 
@@ -234,6 +255,22 @@ fn arp_frame(mac: [u8; 6], sender: Ipv4Addr, target: Ipv4Addr) -> [u8; 42] {
     // target MAC unknown: zero
     f[38..42].copy_from_slice(&target.octets());
     f
+}
+
+/// Sends `buf` to `addr` (a `sockaddr_*`) on `fd`; whether all of it went out.
+fn send_to<A>(fd: &OwnedFd, buf: &[u8], addr: &A) -> bool {
+    // SAFETY: `buf` and `addr` are valid for reads of the lengths passed.
+    let n = unsafe {
+        libc::sendto(
+            fd.as_raw_fd(),
+            buf.as_ptr().cast(),
+            buf.len(),
+            0,
+            (addr as *const A).cast(),
+            mem::size_of::<A>() as u32,
+        )
+    };
+    n == buf.len() as isize
 }
 
 fn icmp_checksum(b: &[u8]) -> u16 {
@@ -326,19 +363,7 @@ pub fn flood(a: &FloodArgs) -> Result<(), String> {
         rounds += batch;
         for _ in 0..batch {
             if let Some(fd) = &arp_sock {
-                let f = &frames[(arp_sent % 2) as usize];
-                // SAFETY: `f` and `ll` are valid for the lengths passed.
-                let n = unsafe {
-                    libc::sendto(
-                        fd.as_raw_fd(),
-                        f.as_ptr().cast(),
-                        f.len(),
-                        0,
-                        (&ll as *const libc::sockaddr_ll).cast(),
-                        mem::size_of::<libc::sockaddr_ll>() as u32,
-                    )
-                };
-                if n == f.len() as isize {
+                if send_to(fd, &frames[(arp_sent % 2) as usize], &ll) {
                     arp_sent += 1;
                 } else {
                     send_errors += 1;
@@ -349,18 +374,7 @@ pub fn flood(a: &FloodArgs) -> Result<(), String> {
                 echo[6..8].copy_from_slice(&(ping_sent as u16).to_be_bytes());
                 let c = icmp_checksum(&echo);
                 echo[2..4].copy_from_slice(&c.to_be_bytes());
-                // SAFETY: `echo` and `sin` are valid for the lengths passed.
-                let n = unsafe {
-                    libc::sendto(
-                        fd.as_raw_fd(),
-                        echo.as_ptr().cast(),
-                        echo.len(),
-                        0,
-                        (&sin as *const libc::sockaddr_in).cast(),
-                        mem::size_of::<libc::sockaddr_in>() as u32,
-                    )
-                };
-                if n == echo.len() as isize {
+                if send_to(fd, &echo, &sin) {
                     ping_sent += 1;
                 } else {
                     send_errors += 1;

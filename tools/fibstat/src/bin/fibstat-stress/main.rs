@@ -61,26 +61,7 @@ enum Cmd {
         progress: u64,
     },
     /// RECORD writer: random counts 1..=1000, each acked; prints the acked sum.
-    Write {
-        #[arg(short = 'n', long)]
-        netns: Option<String>,
-        #[arg(long, value_parser = rng::parse_seed, default_value = "1")]
-        seed: u64,
-        #[arg(long, default_value = "w")]
-        label: String,
-        /// Stop after N acked RECORDs.
-        #[arg(long, required_unless_present = "seconds")]
-        count: Option<u64>,
-        /// Stop after S seconds.
-        #[arg(long)]
-        seconds: Option<f64>,
-        /// Gateway to record.
-        #[arg(long, default_value = "192.0.2.254", value_parser = load::ipv4)]
-        gateway: std::net::Ipv4Addr,
-        /// New socket per request; wait and retry while the module is absent.
-        #[arg(long)]
-        reopen: bool,
-    },
+    Write(load::WriteArgs),
     /// Send a GET, leave its answer unread until FILE --release exists.
     Hold {
         #[arg(short = 'n', long)]
@@ -93,27 +74,7 @@ enum Cmd {
         timeout: u64,
     },
     /// ARP requests (alternating sender MAC) and/or ICMP echo requests.
-    Flood {
-        #[arg(long)]
-        dev: String,
-        #[arg(long, value_parser = load::ipv4)]
-        target: std::net::Ipv4Addr,
-        /// Sender address of the ARP requests.
-        #[arg(long, value_parser = load::ipv4)]
-        sender: std::net::Ipv4Addr,
-        #[arg(long)]
-        seconds: f64,
-        #[arg(long)]
-        arp: bool,
-        #[arg(long)]
-        ping: bool,
-        /// Distinguishes the fake MACs of parallel flooders.
-        #[arg(long, default_value_t = 0)]
-        id: u8,
-        /// Packets of each kind per second (0: as fast as possible).
-        #[arg(long, default_value_t = 0)]
-        rate: u64,
-    },
+    Flood(load::FloodArgs),
     /// GET vs RTM_GETLINK vs CTRL_CMD_GETFAMILY requests/s, interleaved.
     Nlrate {
         #[arg(long, default_value_t = 1000)]
@@ -171,24 +132,7 @@ fn main() -> ExitCode {
             unprivileged,
             progress_every: progress,
         }),
-        Cmd::Write {
-            netns,
-            seed,
-            label,
-            count,
-            seconds,
-            gateway,
-            reopen,
-        } => load::write(&load::WriteArgs {
-            netns,
-            proto,
-            seed,
-            label,
-            count,
-            seconds,
-            gateway,
-            reopen,
-        }),
+        Cmd::Write(a) => load::write(proto, &a),
         Cmd::Hold {
             netns,
             ready,
@@ -201,29 +145,11 @@ fn main() -> ExitCode {
             &release,
             Duration::from_secs(timeout),
         ),
-        Cmd::Flood {
-            dev,
-            target,
-            sender,
-            seconds,
-            arp,
-            ping,
-            id,
-            rate,
-        } => {
-            if !arp && !ping {
+        Cmd::Flood(a) => {
+            if !a.arp && !a.ping {
                 Err("flood: give --arp, --ping or both".to_string())
             } else {
-                load::flood(&load::FloodArgs {
-                    dev,
-                    target,
-                    sender,
-                    seconds,
-                    arp,
-                    ping,
-                    id,
-                    rate,
-                })
+                load::flood(&a)
             }
         }
         Cmd::Nlrate { ms, rounds } => rate::nlrate(proto, ms, rounds),

@@ -62,6 +62,42 @@ pub fn line(name: &str, a: (&str, &[f64]), b: (&str, &[f64])) -> String {
     )
 }
 
+/// Rates of `names.len()` configurations: one warm-up run of each (a quarter
+/// of `ms`), then `rounds` repetitions of `ms` each, in the order first to
+/// last and then last to first alternately (so that a drift during the run
+/// weighs on every configuration alike). Prints a `WHAT round R: NAME=<rate>/s
+/// ...` line per repetition on stderr; `measure(i, dur)` runs configuration
+/// `i` for `dur`.
+fn interleaved(
+    what: &str,
+    names: &[&str],
+    ms: u64,
+    rounds: usize,
+    mut measure: impl FnMut(usize, Duration) -> Result<f64, String>,
+) -> Result<Vec<Vec<f64>>, String> {
+    for i in 0..names.len() {
+        measure(i, Duration::from_millis(ms / 4 + 1))?;
+    }
+    let dur = Duration::from_millis(ms);
+    let mut rates = vec![Vec::new(); names.len()];
+    for r in 0..rounds {
+        let mut order: Vec<usize> = (0..names.len()).collect();
+        if r % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            rates[i].push(measure(i, dur)?);
+        }
+        let figures: Vec<String> = names
+            .iter()
+            .zip(&rates)
+            .map(|(name, v)| format!("{name}={:.0}/s", v[r]))
+            .collect();
+        eprintln!("{what} round {r}: {}", figures.join(" "));
+    }
+    Ok(rates)
+}
+
 struct Kind {
     name: &'static str,
     sock: NlSocket,
@@ -133,26 +169,13 @@ pub fn nlrate(proto: i32, ms: u64, rounds: usize) -> Result<(), String> {
             reply_type: GENL_ID_CTRL,
         },
     ];
-    let dur = Duration::from_millis(ms);
-    // Warm up every path once.
-    for k in kinds.iter_mut() {
-        k.measure(Duration::from_millis(ms / 4 + 1))?;
-    }
-    let mut rates = vec![Vec::new(); kinds.len()];
-    for r in 0..rounds {
-        let order: Vec<usize> = if r % 2 == 0 {
-            vec![0, 1, 2]
-        } else {
-            vec![2, 1, 0]
-        };
-        for i in order {
-            rates[i].push(kinds[i].measure(dur)?);
-        }
-        eprintln!(
-            "nlrate round {r}: get={:.0}/s getlink={:.0}/s getfamily={:.0}/s",
-            rates[0][r], rates[1][r], rates[2][r]
-        );
-    }
+    let rates = interleaved(
+        "nlrate",
+        &["get", "getlink", "getfamily"],
+        ms,
+        rounds,
+        |i, dur| kinds[i].measure(dur),
+    )?;
     println!(
         "{}",
         line("get-vs-getlink", ("get", &rates[0]), ("getlink", &rates[1]))
@@ -217,25 +240,13 @@ pub fn recrate(proto: i32, ns_a: &str, ns_b: &str, ms: u64, rounds: usize) -> Re
         ("same", vec![(0, a.clone()), (1, a.clone())]),
         ("twons", vec![(0, a.clone()), (1, ns_b.to_string())]),
     ];
-    let dur = Duration::from_millis(ms);
-    for (_, spec) in &configs {
-        writers(proto, spec, Duration::from_millis(ms / 4 + 1))?;
-    }
-    let mut rates = vec![Vec::new(); configs.len()];
-    for r in 0..rounds {
-        let order: Vec<usize> = if r % 2 == 0 {
-            vec![0, 1, 2]
-        } else {
-            vec![2, 1, 0]
-        };
-        for i in order {
-            rates[i].push(writers(proto, &configs[i].1, dur)?);
-        }
-        eprintln!(
-            "recrate round {r}: one={:.0}/s two-same-netns={:.0}/s two-netns={:.0}/s",
-            rates[0][r], rates[1][r], rates[2][r]
-        );
-    }
+    let rates = interleaved(
+        "recrate",
+        &["one", "two-same-netns", "two-netns"],
+        ms,
+        rounds,
+        |i, dur| writers(proto, &configs[i].1, dur),
+    )?;
     println!(
         "{}",
         line("record-2w-vs-1w", ("two", &rates[1]), ("one", &rates[0]))
@@ -269,5 +280,26 @@ mod tests {
             line("x", ("a", &[2.0, 4.0]), ("b", &[1.0, 2.0])),
             "x: a=3/s b=2/s ratio=2.00 runs=2 spread=0.0%"
         );
+    }
+
+    #[test]
+    fn interleaved_warms_up_then_alternates_the_order() {
+        let mut calls = Vec::new();
+        let rates = interleaved("t", &["a", "b", "c"], 4, 3, |i, dur| {
+            calls.push((i, dur.as_millis()));
+            Ok(calls.len() as f64)
+        });
+        assert_eq!(
+            rates,
+            Ok(vec![
+                vec![4.0, 9.0, 10.0],
+                vec![5.0, 8.0, 11.0],
+                vec![6.0, 7.0, 12.0]
+            ])
+        );
+        let order: Vec<usize> = calls.iter().map(|c| c.0).collect();
+        assert_eq!(order, [0, 1, 2, 0, 1, 2, 2, 1, 0, 0, 1, 2]);
+        let ms: Vec<u128> = calls.iter().map(|c| c.1).collect();
+        assert_eq!(ms, [2, 2, 2, 4, 4, 4, 4, 4, 4, 4, 4, 4]);
     }
 }
