@@ -13,7 +13,7 @@ oracle_run() {
 		make -C "$k" M="$d" LLVM=-19 modules >"$d/build.log" 2>&1 ||
 			_fail "building oracle.ko against $k failed: $(tail -n 20 "$d/build.log")"
 	fi
-	FIB_STAT_VM_APPEND=$append vm "$TEST_TMP/oracle-$name.out" --share "$d" --timeout 120 -- \
+	vm "$TEST_TMP/oracle-$name.out" ${append:+--append "$append"} --share "$d" --timeout 120 -- \
 		sh -c "insmod ./oracle.ko bug=$bug; echo \"insmod status \$?\""
 	kernel_log "$TEST_TMP/oracle-$name.out" >"$TEST_TMP/oracle-$name.klog"
 }
