@@ -98,11 +98,8 @@ impl BhGuardState {
     }
 }
 
-// SAFETY: The underlying kernel `spinlock_t` object ensures mutual exclusion between the lock
-// operations (`spin_lock_bh()`/`spin_lock()`/the trylock variants) and the unlock operations,
-// whichever variant is used. `relock` uses the default implementation, which calls `lock` again,
-// i.e. the same locking method (which, as for `lock`, picks the variant for the current
-// context).
+// SAFETY: The kernel `spinlock_t` gives mutual exclusion whichever lock/unlock variant is used;
+// the default `relock` calls `lock` again, which picks the variant for the current context.
 unsafe impl Backend for SpinLockBhBackend {
     type State = bindings::spinlock_t;
     type GuardState = BhGuardState;

@@ -160,10 +160,8 @@ struct NetState {
 
 static NET_STATE: pernet::Subsys<NetState> = pernet::Subsys::new();
 
-// SAFETY: `subsys()` always returns the same `'static` subsystem, `NET_STATE`. `netlink()`
-// returns protocol `nl_proto`, which `SocketCfg::new` accepts only among the numbers no code of
-// the kernel tree registers; that no out-of-tree code uses it either is the administrator's part,
-// as the parameter's documentation says (README, "The module").
+// SAFETY: `subsys()` always returns `NET_STATE`; `netlink()`'s protocol is one no kernel code
+// registers (`SocketCfg::new` checks `nl_proto`; out-of-tree users: see the parameter's docs).
 unsafe impl pernet::NetData for NetState {
     fn subsys() -> &'static pernet::Subsys<Self> {
         &NET_STATE

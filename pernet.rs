@@ -421,10 +421,8 @@ impl<T: NetData> Subsys<T> {
         let sock = match T::netlink() {
             None => None,
             Some(cfg) => {
-                // SAFETY: The protocol is exclusive (safety requirement of `NetData`); the socket
-                // goes into the slot and is released by `sock_exit_callback` of `net`, which the
-                // core runs in process context (namespace clean-up or unregistration) before
-                // `net` goes.
+                // SAFETY: The protocol is exclusive (`NetData`'s contract); `sock_exit_callback`
+                // of `net` releases the socket in process context before `net` goes.
                 match unsafe { KernelSocket::new(net_ref, &cfg) } {
                     Ok(sock) => {
                         subsys.socket_created.store(true, Ordering::Relaxed);
