@@ -66,6 +66,25 @@ vm() {
 	[ -s "$out" ] || cp "$out.tty" "$out"
 }
 
+# guest_script NAME LOCK TOPOLOGY TIMEOUT SHOWN SCRIPT ARGS...: tests/guest/SCRIPT
+# in a guest with the module of LOCK loaded; output $TEST_TMP/NAME.out. Prints
+# COMMAND's lines matching the regex SHOWN, the log's tail if the guest failed;
+# checks status 0, the script's closing "PASS" line and a clean kernel log.
+guest_script() {
+	local name=$1 lock=$2 topo=$3 timeout=$4 shown=$5 script=$6
+	shift 6
+	local o=$TEST_TMP/$name.out
+	vm "$o" --lock "$lock" --topology "$topo" --timeout "$timeout" -- sh "tests/guest/$script" "$@"
+	command_output "$o" | grep -E "$shown" | sed 's/^/    /' || true
+	if [ "$vm_rc" != 0 ]; then
+		echo "    --- end of $o:" >&2
+		tail -n 40 "$o" >&2
+	fi
+	check_eq "$name: guest status" 0 "$vm_rc"
+	check_grep "$name: guest script finished" "^PASS " "$o"
+	check_clean_log "$name" "$o"
+}
+
 # kernel_log FILE: the guest kernel log section of a vm-run output
 kernel_log() { sed -n '/^----- guest kernel log -----$/,/^----- end of guest kernel log -----$/p' "$1"; }
 # command_output FILE: what COMMAND printed (before the kernel log)

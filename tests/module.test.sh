@@ -7,20 +7,7 @@
 TEST_FLAVORS="default debug"
 
 # guest NAME LOCK TOPOLOGY SCRIPT [ARGS...]: run tests/guest/SCRIPT in a guest
-guest() {
-	local name=$1 lock=$2 topo=$3 script=$4
-	shift 4
-	local o=$TEST_TMP/$name.out
-	vm "$o" --lock "$lock" --topology "$topo" --timeout 180 -- sh "tests/guest/$script" "$@"
-	command_output "$o" | grep -E '^(ok|FAIL|PASS)' | sed 's/^/    /' || true
-	if [ "$vm_rc" != 0 ]; then
-		echo "    --- end of $o:" >&2
-		tail -n 30 "$o" >&2
-	fi
-	check_eq "$name: guest status" 0 "$vm_rc"
-	check_grep "$name: guest script finished" "^PASS " "$o"
-	check_clean_log "$name" "$o"
-}
+guest() { guest_script "$1" "$2" "$3" 180 '^(ok|FAIL|PASS)' "${@:4}"; }
 
 test_load_unload_spin() {
 	guest load-spin spin none load-unload.sh spin
