@@ -17,18 +17,17 @@
 //! - spin: the kernel crate's `SpinLock` (`spin_lock()`) on both sides. The process-context side
 //!   holds the lock with softirqs enabled, so a softirq on the same CPU can interrupt it and spin
 //!   on the lock forever: lockdep reports `inconsistent {SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W} usage`.
-//! - bh: [`bh_lock::SpinLockBh`] on both sides: correct. The process-context side takes it with
-//!   `spin_lock_bh()`. The notifier side uses the same lock type because the netevent chain is
-//!   also called from process context with softirqs enabled (e.g. `ip neigh replace` ->
-//!   `__neigh_update()`), where it takes `spin_lock_bh()` too (a plain `spin_lock()` would be
-//!   the same bug); in softirq context, where bottom halves are already disabled, it takes
-//!   `spin_lock()`, as C code does.
+//! - bh: [`SpinLockBh`](kernel_next::sync::lock::spinlock_bh::SpinLockBh) (`spin_lock_bh()`)
+//!   on both sides: correct. The notifier side uses the same lock type because the netevent
+//!   chain is also called from process context with softirqs enabled (e.g. `ip neigh replace`
+//!   -> `__neigh_update()`), where a plain `spin_lock()` would be the same bug; in softirq
+//!   context `spin_lock_bh()` nests (bottom halves are already disabled).
 //!
 //! Both modes name the lock class `fib_stat.lock` (one class for all namespaces). The lock is
 //! taken in the frames of `fib_stat_rcv_proc` and `net_event_callback` themselves (everything in
-//! between is inlined), through the C helper `rust_helper_spin_lock` (spin, and bh in softirq)
-//! or `rust_helper_spin_lock_bh` (bh otherwise), so lockdep's `at:` names the helper and the next
-//! stack frame is our function.
+//! between is inlined), through the C helper `rust_helper_spin_lock` (spin) or
+//! `rust_helper_spin_lock_bh` (bh), so lockdep's `at:` names the helper and the next stack frame
+//! is our function.
 //!
 //! # Requests and `nl_requests`
 //!
@@ -52,46 +51,53 @@
 //! [`net_event_callback`] runs for every neighbour update of every namespace, so it does as
 //! little as it can: events other than neighbour updates and redirects are dropped before
 //! anything else; the RCU read-side critical section is the one the notifier chain already holds
-//! (no nested `rcu_read_lock()`, here or in `net_generic()`, which `CONFIG_PROVE_RCU` makes
-//! lockdep acquisitions); the lock is taken with `spin_lock()`, bottom halves being off already;
-//! and the clock is read only when counting, under the lock, from the fast timekeeper (no
-//! lockdep-annotated seqcount).
+//! (no nested `rcu_read_lock()` of our own); and the clock is read only when counting, under
+//! the lock, from the fast timekeeper (no lockdep-annotated seqcount).
 //!
 //! # Safety
 //!
 //! This file contains no `unsafe` block in its source. Its only `unsafe` token is the
-//! `unsafe impl pernet::NetData` (promises about `subsys()` and the netlink protocol number,
-//! justified where it is written).
+//! `unsafe impl pernet::NetData` (promises about `subsys()` and the netlink protocol number:
+//! the protocol number is upheld at run time by `SocketCfg::new`, which refuses every number
+//! kernel code registers, and by `FibStat::init`, which refuses to load with one).
 //! The macros it invokes (`module!`, `module_param_int!`, `netlink_input!`,
 //! `netevent_callback!`) do expand to `unsafe` code here: the `extern "C"` trampolines and
 //! descriptors, each justified in the file that defines the macro; the bodies we hand them
-//! become safe functions.
+//! become safe functions. The abstractions live in `rust/kernel/` (module `kernel_next`).
 
 use core::net::IpAddr;
-use kernel::{c_str, ffi::c_int, prelude::*, static_lock_class};
+use kernel::{ffi::c_int, prelude::*};
 
-#[cfg(CONFIG_FIB_STAT_LOCK_BH)]
-mod bh_lock;
-mod clock;
-mod irq;
-mod module_param;
-mod netevent;
-mod netlink;
+#[cfg(CONFIG_FIB_STAT_KUNIT_TEST)]
+mod fib_stat_kunit;
+#[path = "rust/kernel/mod.rs"]
+mod kernel_next;
 // Shared verbatim with the host tests (`tools/fibstat/tests/parse_props.rs`), where it is `pub`.
 #[allow(unreachable_pub)]
 mod parse;
-mod pernet;
 // Shared verbatim with the userspace tool, where its constants are `pub`.
 #[allow(unreachable_pub)]
 mod protocol;
-mod rcu;
-mod selftest;
 
-use module_param::module_param_int;
-use netevent::{netevent_callback, NetEvent};
-use netlink::{netlink_input, Request};
+use kernel_next::{
+    module_param::module_param_int,
+    net::{
+        namespace::Net,
+        netevent::{self, netevent_callback, NetEvent},
+        netlink::{self, netlink_input, Request},
+        pernet,
+    },
+    sync::rcu,
+    time as clock,
+};
 use parse::{Command, ErrAttr, Errno};
-use pernet::Net;
+
+// The shared parser spells out the attribute header size and flags (it cannot see the bindings).
+const _: () = {
+    assert!(parse::NLA_HDRLEN == netlink::NLA_HDRLEN);
+    assert!(parse::NLA_F_NESTED as u32 == kernel::bindings::NLA_F_NESTED);
+    assert!(parse::NLA_F_NET_BYTEORDER as u32 == kernel::bindings::NLA_F_NET_BYTEORDER);
+};
 
 module! {
     type: FibStat,
@@ -107,32 +113,44 @@ module_param_int! {
         desc: "netlink protocol number: 23-29 or 31, the ones no kernel code registers (default 25)";
 }
 
-module_param_int! {
-    /// Run the lock self-test at load (`selftest.rs`).
-    static SELFTEST: "selftest" = 0, perm: 0o444,
-        desc: "1: test the statistics lock type in every interrupt state at load (default 0)";
-}
-
 #[cfg(all(CONFIG_FIB_STAT_LOCK_SPIN, CONFIG_FIB_STAT_LOCK_BH))]
 compile_error!("CONFIG_FIB_STAT_LOCK_SPIN and CONFIG_FIB_STAT_LOCK_BH are mutually exclusive");
 #[cfg(not(any(CONFIG_FIB_STAT_LOCK_SPIN, CONFIG_FIB_STAT_LOCK_BH)))]
 compile_error!("set CONFIG_FIB_STAT_LOCK_SPIN or CONFIG_FIB_STAT_LOCK_BH (FIB_STAT_LOCK=spin|bh)");
 
+/// The lock mode this module was built with.
+struct LockMode {
+    /// Its number in the protocol (`ATTR_LOCK_MODE`).
+    wire: u8,
+    /// Its name (`FIB_STAT_LOCK`).
+    name: &'static str,
+    /// What it does, for the load message.
+    what: &'static str,
+}
+
 /// The statistics lock: plain `spin_lock()` (buggy, reproduces the lockdep report).
 #[cfg(CONFIG_FIB_STAT_LOCK_SPIN)]
 type StatsLock<T> = kernel::sync::SpinLock<T>;
 #[cfg(CONFIG_FIB_STAT_LOCK_SPIN)]
-const LOCK_MODE: (u8, &str, &str) = (
-    protocol::LOCK_SPIN,
-    "spin (spin_lock: reproduces the lockdep warning)",
-    "spin",
-);
+use kernel::new_spinlock as new_stats_lock;
+#[cfg(CONFIG_FIB_STAT_LOCK_SPIN)]
+const LOCK_MODE: LockMode = LockMode {
+    wire: protocol::LOCK_SPIN,
+    name: "spin",
+    what: "spin_lock: reproduces the lockdep warning",
+};
 
 /// The statistics lock: `spin_lock_bh()` (correct).
 #[cfg(CONFIG_FIB_STAT_LOCK_BH)]
-type StatsLock<T> = bh_lock::SpinLockBh<T>;
+type StatsLock<T> = kernel_next::sync::lock::spinlock_bh::SpinLockBh<T>;
 #[cfg(CONFIG_FIB_STAT_LOCK_BH)]
-const LOCK_MODE: (u8, &str, &str) = (protocol::LOCK_BH, "bh (spin_lock_bh: correct)", "bh");
+use kernel_next::sync::lock::spinlock_bh::new_spinlock_bh as new_stats_lock;
+#[cfg(CONFIG_FIB_STAT_LOCK_BH)]
+const LOCK_MODE: LockMode = LockMode {
+    wire: protocol::LOCK_BH,
+    name: "bh",
+    what: "spin_lock_bh: correct",
+};
 
 /// The statistics of one network namespace.
 #[derive(Clone, Copy, Default)]
@@ -147,6 +165,54 @@ struct Stats {
     last_neigh: Option<(IpAddr, u32)>,
     /// `CLOCK_REALTIME` of the last update in ns, 0 if none.
     last_update_ns: u64,
+}
+
+/// The update rules (see the module documentation), applied under the lock. `now` reads the
+/// clock: called under the lock, only when something is counted.
+impl Stats {
+    /// Counts a request that reached the handler, valid or not.
+    fn count_request(&mut self) {
+        self.nl_requests = self.nl_requests.wrapping_add(1);
+    }
+
+    /// Applies a valid request (counted already); returns the snapshot a GET replies with.
+    fn apply(&mut self, command: Command, now: impl FnOnce() -> u64) -> Option<Stats> {
+        match command {
+            Command::Get => Some(*self),
+            Command::Record {
+                gateway,
+                ifindex,
+                count,
+            } => {
+                self.gw_records = self.gw_records.wrapping_add(u64::from(count));
+                self.last_gateway = Some((gateway, ifindex));
+                self.last_update_ns = now();
+                None
+            }
+            Command::Reset => {
+                *self = Stats {
+                    nl_requests: 1,
+                    ..Stats::default()
+                };
+                None
+            }
+        }
+    }
+
+    /// Counts a neighbour update; `last` is its address and ifindex, if it has an IP address.
+    fn count_neigh_update(&mut self, last: Option<(IpAddr, u32)>, now: impl FnOnce() -> u64) {
+        self.neigh_updates = self.neigh_updates.wrapping_add(1);
+        if last.is_some() {
+            self.last_neigh = last;
+        }
+        self.last_update_ns = now();
+    }
+
+    /// Counts a redirect.
+    fn count_redirect(&mut self, now: impl FnOnce() -> u64) {
+        self.redirects = self.redirects.wrapping_add(1);
+        self.last_update_ns = now();
+    }
 }
 
 /// Per network namespace state. The namespace's kernel socket belongs to the pernet
@@ -169,8 +235,8 @@ unsafe impl pernet::NetData for NetState {
 
     fn init(_net: &Net) -> impl PinInit<Self, Error> {
         try_pin_init!(NetState {
-            // One lock class for every namespace: `static_lock_class!()` expands to one static.
-            stats <- StatsLock::new(Stats::default(), c_str!("fib_stat.lock"), static_lock_class!()),
+            // One lock class for every namespace: the macro expands to one static class.
+            stats <- new_stats_lock!(Stats::default(), "fib_stat.lock"),
         })
     }
 
@@ -232,27 +298,8 @@ fn handle_request(req: &Request<'_>) -> Result {
         return Err(EAGAIN);
     };
     let mut stats = state.stats.lock();
-    stats.nl_requests = stats.nl_requests.wrapping_add(1);
-    let snapshot = match command? {
-        Command::Get => Some(*stats),
-        Command::Record {
-            gateway,
-            ifindex,
-            count,
-        } => {
-            stats.gw_records = stats.gw_records.wrapping_add(u64::from(count));
-            stats.last_gateway = Some((gateway, ifindex));
-            stats.last_update_ns = clock::ktime_get_real_fast_ns();
-            None
-        }
-        Command::Reset => {
-            *stats = Stats {
-                nl_requests: 1,
-                ..Stats::default()
-            };
-            None
-        }
-    };
+    stats.count_request();
+    let snapshot = stats.apply(command?, clock::ktime_get_real_fast_ns);
     drop(stats);
     drop(rcu);
     // The reply is built and sent outside the lock and the RCU critical section (it may sleep).
@@ -282,7 +329,7 @@ fn put_addr(reply: &mut netlink::Reply<'_>, v4: u16, v6: u16, addr: &IpAddr) -> 
 fn send_stats(req: &Request<'_>, stats: &Stats) -> Result {
     let mut reply = req.reply(protocol::MSG_STATS, STATS_PAYLOAD)?;
     let pad = protocol::ATTR_PAD;
-    reply.put_u8(protocol::ATTR_LOCK_MODE, LOCK_MODE.0)?;
+    reply.put_u8(protocol::ATTR_LOCK_MODE, LOCK_MODE.wire)?;
     reply.put_u8(protocol::ATTR_VERSION, protocol::FIB_STAT_VERSION)?;
     reply.put_u32(protocol::ATTR_NETNS_INUM, req.net().inum())?;
     reply.put_u64(protocol::ATTR_NL_REQUESTS, stats.nl_requests, pad)?;
@@ -329,11 +376,7 @@ netevent_callback! {
                 };
                 let last = neigh.addr().map(|addr| (addr, dev.ifindex()));
                 let mut stats = state.stats.lock();
-                stats.neigh_updates = stats.neigh_updates.wrapping_add(1);
-                if last.is_some() {
-                    stats.last_neigh = last;
-                }
-                stats.last_update_ns = clock::ktime_get_real_fast_ns();
+                stats.count_neigh_update(last, clock::ktime_get_real_fast_ns);
             }
             NetEvent::Redirect(redirect) => {
                 let Some(state) = redirect
@@ -343,8 +386,7 @@ netevent_callback! {
                     return;
                 };
                 let mut stats = state.stats.lock();
-                stats.redirects = stats.redirects.wrapping_add(1);
-                stats.last_update_ns = clock::ktime_get_real_fast_ns();
+                stats.count_redirect(clock::ktime_get_real_fast_ns);
             }
             NetEvent::Other => {}
         }
@@ -396,19 +438,6 @@ impl kernel::Module for FibStat {
             );
             return Err(EINVAL);
         }
-        if SELFTEST.get() != 0 {
-            match selftest::run() {
-                Ok(n) => pr_info!(
-                    "selftest: {} lock checks passed (lock mode {})\n",
-                    n,
-                    LOCK_MODE.2
-                ),
-                Err(what) => {
-                    pr_err!("selftest FAILED: {} (lock mode {})\n", what, LOCK_MODE.2);
-                    return Err(EIO);
-                }
-            }
-        }
         // Order: see `FibStat`. If the pernet registration fails, `events` is dropped, i.e.
         // unregistered.
         let events = netevent::Registration::new(NET_EVENT_CALLBACK)?;
@@ -420,8 +449,9 @@ impl kernel::Module for FibStat {
             )
         })?;
         pr_info!(
-            "loaded, lock mode {}, netlink protocol {}\n",
-            LOCK_MODE.1,
+            "loaded, lock mode {} ({}), netlink protocol {}\n",
+            LOCK_MODE.name,
+            LOCK_MODE.what,
             proto
         );
         Ok(FibStat {

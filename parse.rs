@@ -14,14 +14,17 @@
 //!
 //! # Attribute rules
 //!
-//! [`parse_attrs`] implements the `NL_VALIDATE_STRICT` rules of the kernel's `__nla_parse()`
-//! that matter for a flat attribute list, plus no duplicates, checked attribute by attribute in
-//! this order (the first failure is reported, with the kernel's messages):
+//! [`parse_attrs`] applies strict rules to a flat attribute list, in the spirit of the kernel's
+//! `NL_VALIDATE_STRICT` but not the same: the order of the checks and the extended ack messages
+//! are this parser's own, not those `nla_parse()` with a strict policy gives (the kernel checks
+//! the type range, then the length, then `NLA_F_NESTED`, and rejects a type the policy refuses
+//! with "Attribute failed policy validation"). Checked attribute by attribute in this order, the
+//! first failure reported:
 //!
 //! 1. a complete header whose length covers itself and fits in the remaining bytes, else "bytes
-//!    leftover after parsing attributes" (no attribute: the kernel points at none either);
+//!    leftover after parsing attributes" (no attribute);
 //! 2. no `NLA_F_NESTED` flag ("NLA_F_NESTED not expected"), then no `NLA_F_NET_BYTEORDER` flag
-//!    ("NLA_F_NET_BYTEORDER not expected");
+//!    ("NLA_F_NET_BYTEORDER not expected", a message of this parser);
 //! 3. a type the policy knows: not 0 and below the policy's length ("Unknown attribute type");
 //! 4. a type this message accepts ("Attribute not allowed for this message type");
 //! 5. exactly the payload length the policy requires ("invalid attribute length");

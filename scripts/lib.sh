@@ -67,3 +67,23 @@ initramfs_key() {
 		cat "$FIB_STAT_ROOT/scripts/guest-init" "$FIB_STAT_ROOT/scripts/guest-net.sh" "$FIB_STAT_ROOT/scripts/mkinitramfs"
 	} | sha256sum | cut -c1-16
 }
+
+# module_sources: the module's source files, relative to the root: Kbuild,
+# Kconfig, the .rs files at the root and the abstractions under rust/.
+module_sources() {
+	(cd "$FIB_STAT_ROOT" && printf '%s\n' Kbuild Kconfig ./*.rs && find rust -name '*.rs' | sort) | sed 's|^\./||'
+}
+# sync_module_sources DIR: copy them into DIR keeping the tree; only changed
+# files are rewritten (Kbuild's dependency tracking keeps unchanged builds
+# instant) and .rs files the root no longer has are removed.
+sync_module_sources() {
+	local d=$1 f
+	mkdir -p "$d"
+	while IFS= read -r f; do
+		case "$f" in */*) mkdir -p "$d/${f%/*}" ;; esac
+		cmp -s "$FIB_STAT_ROOT/$f" "$d/$f" || cp "$FIB_STAT_ROOT/$f" "$d/$f"
+	done < <(module_sources)
+	(cd "$d" && find . -name '*.rs' | sed 's|^\./||') | while IFS= read -r f; do
+		[ -f "$FIB_STAT_ROOT/$f" ] || rm -f "$d/$f"
+	done
+}

@@ -15,6 +15,7 @@ test_intree_build_spin_and_load() {
 	trap "umount '$m'" EXIT
 	mkdir -p "$m/drivers/net/fib_stat"
 	cp "$ROOT"/Kconfig "$ROOT"/*.rs "$m/drivers/net/fib_stat/"
+	cp -r "$ROOT/rust" "$m/drivers/net/fib_stat/"
 	cp "$ROOT/Kbuild" "$m/drivers/net/fib_stat/Makefile"
 	echo 'source "drivers/net/fib_stat/Kconfig"' >>"$m/drivers/net/Kconfig"
 	echo 'obj-$(CONFIG_FIB_STAT) += fib_stat/' >>"$m/drivers/net/Makefile"

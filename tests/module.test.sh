@@ -19,8 +19,6 @@ test_load_unload_bh() {
 }
 test_roundtrip_exact_values() { guest roundtrip bh none roundtrip.sh; }
 test_nl_proto_only_unregistered_numbers() { guest nl-proto bh none nl-proto.sh; }
-test_lock_selftest_bh() { guest selftest-bh bh none selftest.sh bh; }
-test_lock_selftest_spin() { guest selftest-spin spin none selftest.sh spin; }
 test_netns_isolation_vmxnet3() { guest isolation-vmxnet3 bh vmxnet3 isolation.sh 192.0.2.1 192.0.2.2; }
 test_netns_isolation_veth() { guest isolation-veth bh veth isolation.sh 198.51.100.1 198.51.100.2; }
 test_unprivileged_gets_eperm() { guest privilege bh none privilege.sh; }

@@ -96,8 +96,8 @@ macro_rules! module_param_int {
             desc: $desc:literal;
     ) => {
         $(#[$meta])*
-        static $static: $crate::module_param::ParamInt =
-            $crate::module_param::ParamInt::new($default);
+        static $static: $crate::kernel_next::module_param::ParamInt =
+            $crate::kernel_next::module_param::ParamInt::new($default);
 
         const _: () = {
             assert!($perm & 0o222 == 0, "module_param_int! parameters must be read-only");
@@ -151,8 +151,8 @@ macro_rules! module_param_int {
             #[used(compiler)]
             // SAFETY: `NAME` is NUL-terminated, the module is this one (`THIS_MODULE`) and the
             // permissions are read-only (asserted above).
-            static PARAM: $crate::module_param::KernelParam = unsafe {
-                $crate::module_param::KernelParam::new_int(
+            static PARAM: $crate::kernel_next::module_param::KernelParam = unsafe {
+                $crate::kernel_next::module_param::KernelParam::new_int(
                     &NAME,
                     $crate::THIS_MODULE.as_ptr(),
                     $perm,

@@ -20,8 +20,8 @@
 //! # Lookups
 //!
 //! [`Subsys::get`] looks the data up for the duration of an RCU read-side critical section. It
-//! reads the slot through `net_generic_rcu()` (`net_generic()` without a nested critical
-//! section: the caller proves one), which checks nothing: the slot pointer of a namespace
+//! reads the slot through `net_generic()` (which nests a read-side critical section of its own
+//! inside the caller's), which checks nothing: the slot pointer of a namespace
 //! is only meaningful while the namespace core keeps the slot allocated, and the array may even
 //! be too short for our id in a namespace our `init` has not run for. So `get` takes a
 //! [`ReadyNet`]: a namespace whose slots (of every registered subsystem) stay allocated while the
@@ -85,10 +85,11 @@
 //! C headers: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h),
 //! [`include/net/netns/generic.h`](srctree/include/net/netns/generic.h)
 
-use crate::{
+use super::{
+    namespace::{Net, ReadyNet},
     netlink::{KernelSocket, SocketCfg},
-    rcu,
 };
+use crate::kernel_next::sync::rcu;
 use core::{
     cell::UnsafeCell,
     marker::PhantomData,
@@ -103,80 +104,6 @@ use kernel::{
     prelude::*,
     types::Opaque,
 };
-
-/// A network namespace (`struct net`).
-///
-/// # Invariants
-///
-/// A `&Net` points to a `struct net` that is not freed while the reference lives.
-#[repr(transparent)]
-pub(crate) struct Net(Opaque<bindings::net>);
-
-impl Net {
-    /// Creates a reference to a network namespace from a raw pointer.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must point to a `struct net` that stays allocated for the lifetime `'a`.
-    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::net) -> &'a Net {
-        // SAFETY: `Net` is a transparent wrapper of `struct net`, and the caller guarantees that
-        // the pointee lives long enough.
-        unsafe { &*ptr.cast::<Net>() }
-    }
-
-    /// Returns the raw pointer to the `struct net`.
-    pub(crate) fn as_ptr(&self) -> *mut bindings::net {
-        self.0.get()
-    }
-
-    /// Returns the inode number of the namespace, as shown by `/proc/<pid>/ns/net`.
-    pub(crate) fn inum(&self) -> u32 {
-        // SAFETY: By the type invariant the `struct net` is valid; `ns.inum` is set when the
-        // namespace is allocated and never changes.
-        unsafe { (*self.as_ptr()).ns.inum }
-    }
-}
-
-/// A network namespace whose per-subsystem data ([`Subsys::get`]) may be looked up.
-///
-/// A [`Net`] only guarantees that the `struct net` is allocated. That is not enough to read a
-/// `net_generic()` slot: the slots of a namespace are allocated by `ops_init()` (which also grows
-/// the slot array to cover the subsystem's id) and freed by the namespace clean-up
-/// (`ops_free_list()`) while the `struct net` stays allocated, leaving dangling pointers in the
-/// array. See the module documentation for where a `&ReadyNet` comes from.
-///
-/// # Invariants
-///
-/// A `&ReadyNet` points to a valid `struct net` (so it is a valid [`Net`]) that, for the lifetime
-/// of the reference:
-///
-/// - has been initialised by every pernet subsystem that is registered (`ops_init()` ran for it,
-///   so its `net_generic()` array covers the subsystem's id and holds its slot), except
-///   subsystems whose registration is still in progress;
-/// - keeps those slots allocated, except the slots of a subsystem that is being unregistered.
-#[repr(transparent)]
-pub(crate) struct ReadyNet(Net);
-
-impl ReadyNet {
-    /// Creates a reference to a ready network namespace from a raw pointer.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must point to a `struct net` that satisfies the type invariant for `'a`.
-    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::net) -> &'a ReadyNet {
-        // SAFETY: `ReadyNet` is a transparent wrapper of `Net`, itself a transparent wrapper of
-        // `struct net`; the caller guarantees the invariant for `'a`.
-        unsafe { &*ptr.cast::<ReadyNet>() }
-    }
-}
-
-impl core::ops::Deref for ReadyNet {
-    type Target = Net;
-
-    fn deref(&self) -> &Net {
-        &self.0
-    }
-}
 
 /// Data kept for every network namespace.
 ///
@@ -309,11 +236,9 @@ impl<T: NetData> Subsys<T> {
         }
         // `active` is set (with release ordering, after `register_pernet_subsys()` wrote the id
         // and ran `init` for every namespace), so `id` is valid and no longer written.
-        // `net_generic_rcu()` is `net_generic()` without its own nested RCU read-side critical
-        // section: `rcu` is one.
         // SAFETY: By the invariant of `ReadyNet`, `net`'s `net_generic()` array covers `id`,
-        // since the subsystem is registered; `rcu` holds the RCU read lock.
-        let slot = unsafe { bindings::net_generic_rcu(net.as_ptr(), *self.id.get()) }
+        // since the subsystem is registered.
+        let slot = unsafe { bindings::net_generic(net.as_ptr(), *self.id.get()) }
             .cast::<Slot<T>>()
             .cast_const();
         if slot.is_null() {

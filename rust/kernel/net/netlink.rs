@@ -50,7 +50,7 @@
 //! C headers: [`include/linux/netlink.h`](srctree/include/linux/netlink.h),
 //! [`include/net/netlink.h`](srctree/include/net/netlink.h)
 
-use crate::pernet::{Net, ReadyNet};
+use super::namespace::{Net, ReadyNet};
 use core::{ffi::CStr, marker::PhantomData, mem::size_of, ptr::NonNull};
 use kernel::{bindings, error::to_result, ffi::c_int, prelude::*, types::Opaque};
 
@@ -67,14 +67,7 @@ fn eaddrinuse() -> Error {
 /// `NLMSG_HDRLEN`: the aligned size of `struct nlmsghdr`.
 const NLMSG_HDRLEN: usize = align(size_of::<bindings::nlmsghdr>());
 /// `NLA_HDRLEN`: the aligned size of `struct nlattr`.
-const NLA_HDRLEN: usize = align(size_of::<bindings::nlattr>());
-
-// The shared parser spells out the attribute header size and flags (it cannot see the bindings).
-const _: () = {
-    assert!(crate::parse::NLA_HDRLEN == NLA_HDRLEN);
-    assert!(crate::parse::NLA_F_NESTED as u32 == bindings::NLA_F_NESTED);
-    assert!(crate::parse::NLA_F_NET_BYTEORDER as u32 == bindings::NLA_F_NET_BYTEORDER);
-};
+pub(crate) const NLA_HDRLEN: usize = align(size_of::<bindings::nlattr>());
 
 /// `NLMSG_ALIGN()` / `NLA_ALIGN()` (both align to 4 bytes).
 const fn align(len: usize) -> usize {
@@ -168,10 +161,13 @@ impl Input {
 pub(crate) unsafe fn rcv_skb(skb: *mut bindings::sk_buff, cb: RcvMsgFn) {
     // SAFETY: `skb` is a valid skb received by a kernel socket, and `cb` may be called with its
     // messages (the caller's guarantees). The return value is always 0.
-    unsafe { bindings::netlink_rcv_skb(skb, Some(cb)) };
-    // Keep the call above out of tail position: rustc has no `-fno-optimize-sibling-calls`, and
-    // a tail call would drop the caller's frame from every backtrace through it.
-    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+    let ret = unsafe { bindings::netlink_rcv_skb(skb, Some(cb)) };
+    // The result is looked at after the call, so the call cannot be a tail call (which would
+    // drop the input callback's frame from every backtrace through it): not an optimisation
+    // that may or may not happen, but the semantics of code that runs after the call returns.
+    if ret != 0 {
+        pr_warn!("netlink_rcv_skb() returned {}\n", ret);
+    }
 }
 
 /// Defines the input callback of kernel sockets (`$input`, with an [`Input`] constant `$cb` for
@@ -221,12 +217,12 @@ macro_rules! netlink_input {
             extack: *mut ::kernel::bindings::netlink_ext_ack,
         ) -> ::kernel::ffi::c_int {
             #[inline(always)]
-            fn body($req: &$crate::netlink::Request<'_>) -> ::kernel::error::Result $body
+            fn body($req: &$crate::kernel_next::net::netlink::Request<'_>) -> ::kernel::error::Result $body
 
             // SAFETY: `$rcv` is only passed to `netlink_rcv_skb()` by `$input`, the input callback
             // of kernel sockets created by `KernelSocket::new`, so the arguments are as
             // `Request::from_raw` requires, and the request does not outlive this call.
-            let req = unsafe { $crate::netlink::Request::from_raw(skb, nlh, extack) };
+            let req = unsafe { $crate::kernel_next::net::netlink::Request::from_raw(skb, nlh, extack) };
             match body(&req) {
                 Ok(()) => 0,
                 Err(e) => e.to_errno(),
@@ -245,12 +241,12 @@ macro_rules! netlink_input {
             // SAFETY: `$input` is only registered through `$cb`, i.e. by `KernelSocket::new`, so
             // `skb` is being delivered to such a kernel socket; `$rcv` expects exactly the calls
             // `netlink_rcv_skb()` makes for it.
-            unsafe { $crate::netlink::rcv_skb(skb, $rcv) };
+            unsafe { $crate::kernel_next::net::netlink::rcv_skb(skb, $rcv) };
         }
 
         // SAFETY: `$input` only passes `skb` on to `rcv_skb` with `$rcv`, which builds its
         // `Request` from the arguments of `netlink_rcv_skb()` and hands it to a safe function.
-        const $cb: $crate::netlink::Input = unsafe { $crate::netlink::Input::new($input) };
+        const $cb: $crate::kernel_next::net::netlink::Input = unsafe { $crate::kernel_next::net::netlink::Input::new($input) };
     };
 }
 pub(crate) use netlink_input;
@@ -475,6 +471,9 @@ impl<'a> Request<'a> {
 
     /// Sets the extended ack message (`NL_SET_ERR_MSG()`).
     pub(crate) fn set_err_msg(&self, msg: &'static CStr) {
+        // As `NL_SET_ERR_MSG()` does: the `netlink:netlink_extack` tracepoint sees the message.
+        // SAFETY: `msg` is a valid NUL-terminated string.
+        unsafe { bindings::do_trace_netlink_extack(msg.as_ptr().cast()) };
         // SAFETY: By the type invariant of `ExtAck`, we have exclusive access to a valid extack;
         // `msg` is static, as the core requires.
         unsafe { (*self.extack())._msg = msg.as_ptr().cast() };

@@ -43,7 +43,8 @@
 //!
 //! C header: [`include/net/netevent.h`](srctree/include/net/netevent.h)
 
-use crate::{pernet::ReadyNet, rcu};
+use super::namespace::ReadyNet;
+use crate::kernel_next::sync::rcu;
 use core::{
     ffi::c_void,
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
@@ -165,9 +166,16 @@ impl Redirect {
     /// A route's device is read with `dst_dev_rcu()`: it may be replaced concurrently
     /// (`dst_dev_put()`, by the device's `NETDEV_UNREGISTER` notifiers, which are followed by
     /// `synchronize_net()`), and the old one stays allocated until the end of the critical
-    /// section, which lockdep checks.
+    /// section, which lockdep checks. A route whose device was replaced that way points to
+    /// `blackhole_netdev`, which lives in the initial namespace whatever the route's: it tells
+    /// nothing of the redirect's namespace and is skipped, so a redirect racing with the
+    /// unregistration of its device is counted in the namespace of another of its devices, or
+    /// not at all (`None`), never in the initial namespace by mistake.
     pub(crate) fn dev<'a>(&'a self, _rcu: &'a rcu::ReadSection) -> Option<&'a NetDevice> {
         let r = self.0.get();
+        // SAFETY: `blackhole_netdev` is written once, at boot (`blackhole_netdev_init()`, a
+        // subsys initcall), before any module can be loaded; only its value is compared here.
+        let blackhole = unsafe { bindings::blackhole_netdev };
         // SAFETY: By the type invariant the routes and the neighbour are valid if non-NULL;
         // `rcu` holds the RCU read lock that `dst_dev_rcu()` requires.
         let dev = unsafe {
@@ -175,9 +183,10 @@ impl Redirect {
                 .into_iter()
                 .filter(|dst| !dst.is_null())
                 .map(|dst| bindings::dst_dev_rcu(dst))
-                .find(|dev| !dev.is_null())
+                .find(|dev| !dev.is_null() && *dev != blackhole)
                 .or_else(|| (!(*r).neigh.is_null()).then(|| (*(*r).neigh).dev))
         };
+        let dev = dev.filter(|dev| *dev != blackhole);
         let dev = dev.filter(|dev| !dev.is_null())?;
         // The device of a route stays allocated during `rcu` (see above); the neighbour's holds
         // a reference to it.
@@ -285,24 +294,24 @@ macro_rules! netevent_callback {
         ) -> ::kernel::ffi::c_int {
             #[inline(always)]
             fn body<'a>(
-                $event: $crate::netevent::NetEvent<'a>,
-                $rcu: &'a $crate::rcu::ReadSection,
+                $event: $crate::kernel_next::net::netevent::NetEvent<'a>,
+                $rcu: &'a $crate::kernel_next::sync::rcu::ReadSection,
             ) $body
 
             // SAFETY: This function is only registered through `$cb`, so it is only called by the
             // netevent chain, with `event` and `ptr` as `NetEvent::from_raw` requires, and the
             // decoded event does not outlive this call.
-            let event = unsafe { $crate::netevent::NetEvent::from_raw(event, ptr) };
+            let event = unsafe { $crate::kernel_next::net::netevent::NetEvent::from_raw(event, ptr) };
             // SAFETY: The netevent chain is an atomic notifier chain: `atomic_notifier_call_chain()`
             // holds `rcu_read_lock()` around every callback, so for this whole call.
-            let rcu = unsafe { $crate::rcu::ReadSection::assume() };
+            let rcu = unsafe { $crate::kernel_next::sync::rcu::ReadSection::assume() };
             body(event, rcu);
             ::kernel::bindings::NOTIFY_DONE as ::kernel::ffi::c_int
         }
 
         // SAFETY: `$name` decodes its arguments with `NetEvent::from_raw`, which handles every
         // event code, and hands the event to a safe function.
-        const $cb: $crate::netevent::Callback = unsafe { $crate::netevent::Callback::new($name) };
+        const $cb: $crate::kernel_next::net::netevent::Callback = unsafe { $crate::kernel_next::net::netevent::Callback::new($name) };
     };
 }
 pub(crate) use netevent_callback;
@@ -343,5 +352,39 @@ impl Drop for Registration {
         // SAFETY: `nb` was registered in `new` and is freed only after this returns (see
         // above). Unregistering a registered block cannot fail.
         unsafe { bindings::unregister_netevent_notifier(self.nb.get()) };
+    }
+}
+
+/// Test support for the KUnit suite: the device a redirect is counted for, from routes built here.
+#[cfg(CONFIG_FIB_STAT_KUNIT_TEST)]
+pub(crate) mod test_support {
+    use super::Redirect;
+    use crate::kernel_next::{net::namespace::ReadyNet, sync::rcu};
+    use kernel::bindings;
+
+    /// Returns the ifindex [`Redirect::dev`] finds for a redirect whose old route's device is
+    /// `blackhole_netdev` (as after `dst_dev_put()`) and whose new route's device is `new`
+    /// (`None`: no new route), or `None` if it finds no device.
+    pub(crate) fn redirect_ifindex(new_is_loopback: bool) -> Option<u32> {
+        // SAFETY: All zeroes is a valid `struct dst_entry` and `struct netevent_redirect`
+        // (plain C data; only the fields set below are read by `Redirect::dev`).
+        let (mut old, mut new, mut redirect): (
+            bindings::dst_entry,
+            bindings::dst_entry,
+            bindings::netevent_redirect,
+        ) = unsafe { core::mem::zeroed() };
+        // SAFETY: `blackhole_netdev` is written once at boot; only its value is read.
+        old.__bindgen_anon_1.dev = unsafe { bindings::blackhole_netdev };
+        redirect.old = &mut old;
+        if new_is_loopback {
+            // SAFETY: `init_net` is valid forever; `loopback_dev` is set when it is created.
+            new.__bindgen_anon_1.dev = unsafe { (*ReadyNet::init_net().as_ptr()).loopback_dev };
+            redirect.new = &mut new;
+        }
+        let rcu = rcu::read_lock();
+        // SAFETY: `redirect` is a valid `struct netevent_redirect` whose non-NULL pointers point
+        // to valid routes, whose devices are never freed, while the reference lives.
+        let redirect = unsafe { &*(&raw const redirect).cast::<Redirect>() };
+        redirect.dev(&rcu).map(|dev| dev.ifindex())
     }
 }
