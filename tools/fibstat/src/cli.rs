@@ -71,9 +71,18 @@ pub enum Cmd {
     Raw(client::RawArgs),
 }
 
-/// The clap command (for the man page and completions).
+/// The clap command (for the man page and completions). `explain` takes
+/// none of the netlink options: it gets them hidden, so that its help, man
+/// page and completions leave them out (global, they would be listed), and
+/// `main` still refuses them there with the reason.
 pub fn command() -> clap::Command {
-    Cli::command()
+    let cmd = Cli::command();
+    let netlink: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| matches!(a.get_id().as_str(), "netns" | "proto"))
+        .map(|a| a.clone().hide(true))
+        .collect();
+    cmd.mut_subcommand("explain", |explain| explain.args(netlink))
 }
 
 fn given(m: &ArgMatches, id: &str) -> bool {

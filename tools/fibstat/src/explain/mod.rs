@@ -19,6 +19,7 @@ pub mod decode;
 pub mod fix;
 pub mod frame;
 pub mod group;
+pub mod input;
 pub mod lockdep;
 pub mod model;
 pub mod normalize;
@@ -31,17 +32,19 @@ pub mod symbolize;
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use model::{Kind, Output, Report, SCHEMA_VERSION};
 
 /// Arguments of `fibstat explain`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ExplainArgs {
-    /// Kernel log to read (dmesg, syslog, journalctl, serial console,
-    /// syzkaller log, mail or chat paste); `-` or nothing for standard input.
+    /// Kernel logs to read (dmesg, syslog, journalctl, serial console,
+    /// syzkaller log, mail or chat paste), each explained on its own under a
+    /// `==> FILE <==` line when there are several; gzip-compressed ones are
+    /// decompressed; `-` or nothing for standard input.
     #[arg(value_name = "FILE|-")]
-    pub file: Option<PathBuf>,
+    pub files: Vec<PathBuf>,
     /// One line per distinct report: how many, where, title.
     #[arg(short = 's', long)]
     pub summary: bool,
@@ -118,66 +121,143 @@ fn write_out(text: &str) -> i32 {
     }
 }
 
-/// Runs `fibstat explain`; returns the process exit code.
-pub fn run(args: &ExplainArgs, format: Format) -> i32 {
-    let from_stdin = args.file.as_deref().is_none_or(|p| p.as_os_str() == "-");
-    let result = if from_stdin {
-        let stdin = io::stdin();
-        if stdin.is_terminal() {
-            eprintln!(
-                "fibstat explain: reading a kernel log from standard input \
-                 (end with Ctrl-D; or give a FILE)"
-            );
+/// Prints a warning about the input on stderr.
+fn warn(msg: &str) {
+    eprintln!("fibstat explain: warning: {msg}");
+}
+
+/// One input: a file, or standard input (`-`, or no FILE at all).
+enum Source<'a> {
+    Stdin,
+    File(&'a Path),
+}
+
+impl Source<'_> {
+    fn name(&self) -> String {
+        match self {
+            Source::Stdin => "(standard input)".to_owned(),
+            Source::File(p) => p.display().to_string(),
         }
-        explain_reader(stdin.lock())
+    }
+}
+
+/// Reads and decodes one input; warns if it is empty or binary. `Err`: the
+/// message of why it could not be read.
+fn read_source(src: &Source) -> Result<Output, String> {
+    let name = src.name();
+    let (result, seen) = match src {
+        Source::Stdin => {
+            let stdin = io::stdin();
+            if stdin.is_terminal() {
+                eprintln!(
+                    "fibstat explain: reading a kernel log from standard input \
+                     (end with Ctrl-D; or give a FILE)"
+                );
+            }
+            let mut r = input::open(stdin.lock()).map_err(|e| format!("{name}: {e}"))?;
+            (explain_reader(&mut r), r.seen())
+        }
+        Source::File(path) => {
+            let f = File::open(path).map_err(|e| format!("{name}: {e}"))?;
+            let mut r = input::open(f).map_err(|e| format!("{name}: {e}"))?;
+            (explain_reader(&mut r), r.seen())
+        }
+    };
+    let out = result.map_err(|e| {
+        if seen.gzip {
+            format!("{name}: cannot decompress (gzip): {e}")
+        } else {
+            format!("{name}: read error: {e}")
+        }
+    })?;
+    if seen.is_empty() {
+        warn(&format!("{name}: empty input"));
+    } else if seen.is_binary() {
+        warn(&format!("{name}: binary file, not a kernel log"));
+    }
+    Ok(out)
+}
+
+/// Runs `fibstat explain`; returns the process exit code: with several
+/// inputs, 2 if any could not be read (the others are still explained),
+/// else 1 if `--fail-on-report` found a report in any, else 0.
+pub fn run(args: &ExplainArgs, format: Format) -> i32 {
+    let sources: Vec<Source> = if args.files.is_empty() {
+        vec![Source::Stdin]
     } else {
-        let path = args.file.as_deref().unwrap_or_else(|| unreachable!());
-        match File::open(path) {
-            Ok(f) => explain_reader(f),
+        args.files
+            .iter()
+            .map(|p| {
+                if p.as_os_str() == "-" {
+                    Source::Stdin
+                } else {
+                    Source::File(p)
+                }
+            })
+            .collect()
+    };
+    let several = sources.len() > 1;
+    let mut symbolizer: Option<symbolize::Symbolizer> = None;
+    let mut warned = 0;
+    let mut failed = false;
+    let mut found = false;
+    let mut first = true;
+    for src in &sources {
+        let name = src.name();
+        let mut out = match read_source(src) {
+            Ok(out) => out,
             Err(e) => {
-                eprintln!("fibstat explain: {}: {e}", path.display());
-                return EXIT_IO_ERROR;
+                eprintln!("fibstat explain: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        if args.vmlinux.is_some() || args.modules.is_some() {
+            if symbolizer.is_none() {
+                match symbolize::Symbolizer::new(args.vmlinux.as_deref(), args.modules.as_deref()) {
+                    Ok(s) => symbolizer = Some(s),
+                    Err(e) => {
+                        eprintln!("fibstat explain: {e}");
+                        return EXIT_IO_ERROR;
+                    }
+                }
+            }
+            if let Some(s) = symbolizer.as_mut() {
+                s.apply(&mut out);
+                // (Each problem once: the symbolizer keeps what it met.)
+                for w in &s.warnings()[warned..] {
+                    warn(w);
+                }
+                warned = s.warnings().len();
             }
         }
-    };
-    let mut out = match result {
-        Ok(out) => out,
-        Err(e) => {
-            eprintln!("fibstat explain: read error: {e}");
-            return EXIT_IO_ERROR;
-        }
-    };
-    if args.vmlinux.is_some() || args.modules.is_some() {
-        let mut symbolizer =
-            match symbolize::Symbolizer::new(args.vmlinux.as_deref(), args.modules.as_deref()) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("fibstat explain: {e}");
-                    return EXIT_IO_ERROR;
-                }
-            };
-        symbolizer.apply(&mut out);
-        for w in symbolizer.warnings() {
-            eprintln!("fibstat explain: {w}");
-        }
-    }
-    let summary = args.summary || (args.fail_on_report && !format.json);
-    let text = if format.json {
-        if args.summary {
-            render::summary_json(&out, format.pretty)
+        found |= !out.reports.is_empty();
+        let summary = args.summary || (args.fail_on_report && !format.json);
+        let file = several.then_some(name.as_str());
+        let mut text = if format.json {
+            match (args.summary, file) {
+                (true, None) => render::summary_json(&out, format.pretty),
+                (true, Some(f)) => render::summary_json_file(&out, f, format.pretty),
+                (false, None) => render::json(&out, format.pretty),
+                (false, Some(f)) => render::json_file(&out, f, format.pretty),
+            }
+        } else if summary {
+            render::summary(&out)
         } else {
-            render::json(&out, format.pretty)
+            render::human(&out, !args.all)
+        };
+        if several && !format.json {
+            text = format!("{}==> {name} <==\n{text}", if first { "" } else { "\n" });
         }
-    } else if summary {
-        render::summary(&out)
-    } else {
-        render::human(&out, !args.all)
-    };
-    let code = write_out(&text);
-    if code != EXIT_OK {
-        return code;
+        first = false;
+        let code = write_out(&text);
+        if code != EXIT_OK {
+            return code;
+        }
     }
-    if args.fail_on_report && !out.reports.is_empty() {
+    if failed {
+        EXIT_IO_ERROR
+    } else if args.fail_on_report && found {
         EXIT_REPORT_FOUND
     } else {
         EXIT_OK

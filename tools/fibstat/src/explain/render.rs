@@ -45,6 +45,51 @@ pub fn summary_json(out: &Output, pretty: bool) -> String {
     )
 }
 
+/// The JSON document of one of several inputs: as [`json`]'s, with the
+/// input's name after `schema_version`.
+#[derive(Serialize)]
+struct FileDoc<'a> {
+    schema_version: u32,
+    file: &'a str,
+    reports: &'a [Report],
+    groups: &'a [Group],
+}
+
+/// JSON of the output of one of several inputs, named `file`.
+pub fn json_file(out: &Output, file: &str, pretty: bool) -> String {
+    to_json(
+        &FileDoc {
+            schema_version: out.schema_version,
+            file,
+            reports: &out.reports,
+            groups: &out.groups,
+        },
+        pretty,
+    )
+}
+
+/// The `--summary -j` document of one of several inputs.
+#[derive(Serialize)]
+struct FileSummary<'a> {
+    schema_version: u32,
+    file: &'a str,
+    reports: usize,
+    groups: &'a [Group],
+}
+
+/// JSON of the summary of one of several inputs, named `file`.
+pub fn summary_json_file(out: &Output, file: &str, pretty: bool) -> String {
+    to_json(
+        &FileSummary {
+            schema_version: out.schema_version,
+            file,
+            reports: out.reports.len(),
+            groups: &out.groups,
+        },
+        pretty,
+    )
+}
+
 /// `line 12`, `lines 12, 40, 77 and 5 more`.
 fn lines_text(lines: &[usize]) -> String {
     const SHOWN: usize = 6;
