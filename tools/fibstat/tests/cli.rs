@@ -102,10 +102,12 @@ fn fail_on_report_exit_status_and_summary() {
 
 #[test]
 fn grouping_identical_reports() {
-    // The same report three times: one group of three, printed once.
+    // The same report three times, at three times: one group of three,
+    // printed once.
     let one = std::fs::read_to_string(fixture(SPIN)).unwrap();
+    let (two, three) = (one.replace("[    ", "[   1"), one.replace("[    ", "[   2"));
     let log = std::env::temp_dir().join(format!("fibstat-cli-group-{}.txt", std::process::id()));
-    std::fs::write(&log, format!("{one}{one}{one}")).unwrap();
+    std::fs::write(&log, format!("{one}{two}{three}")).unwrap();
     let o = fibstat(&["explain", log.to_str().unwrap()]);
     let text = stdout(&o);
     assert_eq!(text.matches("Report ").count(), 1, "{text}");
@@ -118,6 +120,14 @@ fn grouping_identical_reports() {
     assert_eq!(
         stdout(&s),
         "3 kernel reports (1 distinct):\n     3x  inconsistent lock state in net_event_callback  [inconsistent_lock_state] (lines 4, 116, 228)\n"
+    );
+    // The same log twice (vm-run's live echo, then its record): each
+    // report was printed once, and counts once.
+    std::fs::write(&log, format!("{one}{two}{one}{two}")).unwrap();
+    let s = fibstat(&["explain", "-s", log.to_str().unwrap()]);
+    assert_eq!(
+        stdout(&s),
+        "2 kernel reports (1 distinct):\n     2x  inconsistent lock state in net_event_callback  [inconsistent_lock_state] (lines 4, 116)\n"
     );
     let _ = std::fs::remove_file(log);
 }
@@ -246,6 +256,50 @@ fn man_pages_and_completions_from_the_cli_definition() {
     for sub in ["show", "record", "reset"] {
         assert!(dir.join(format!("man/man1/fibstat-{sub}.1")).is_file());
     }
+    // Each page has the sections a man page has, in man-pages(7) order,
+    // and its own NAME line; the exit codes are no EXTRA afterthought.
+    for (page, name) in [
+        (
+            "fibstat",
+            "fibstat \\- talk to the fib_stat kernel module, and explain kernel reports\n",
+        ),
+        (
+            "fibstat-explain",
+            "fibstat\\-explain \\- decode kernel reports (lockdep, WARNING, BUG, KASAN, UBSAN, oopses, stalls, leaks) in kernel logs\n",
+        ),
+        (
+            "fibstat-show",
+            "fibstat\\-show \\- show the statistics and lock mode of a network namespace\n",
+        ),
+        ("fibstat-record", "fibstat\\-record \\- record a gateway in the fib_stat statistics\n"),
+        (
+            "fibstat-reset",
+            "fibstat\\-reset \\- zero the fib_stat statistics of a network namespace\n",
+        ),
+    ] {
+        let text = read(&format!("man/man1/{page}.1"));
+        assert!(text.contains(&format!(".SH NAME\n{name}")), "{page}: {text}");
+        let at = |section: &str| {
+            text.find(&format!(".SH {section}\n"))
+                .unwrap_or_else(|| panic!("{page}: no {section}: {text}"))
+        };
+        let order = [
+            at("NAME"),
+            at("SYNOPSIS"),
+            at("DESCRIPTION"),
+            at("OPTIONS"),
+            at("\"EXIT STATUS\""),
+            at("EXAMPLES"),
+            at("\"SEE ALSO\""),
+        ];
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{page}: {order:?}");
+        assert!(!text.contains(".SH EXTRA"), "{page}");
+        assert!(!text.contains("fibstat: fibstat"), "{page}");
+    }
+    assert!(explain
+        .contains(".TP\n.B 1\nWith \\-\\-fail\\-on\\-report: the log holds a kernel report.\n"));
+    assert!(explain.contains(".B dmesg | fibstat explain\n"));
+    assert!(man.contains("fibstat\\-explain(1)"));
     // The hidden test subcommand has no page.
     assert!(!dir.join("man/man1/fibstat-raw.1").exists());
     let bash = read("bash-completion/completions/fibstat");

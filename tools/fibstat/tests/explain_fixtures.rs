@@ -624,6 +624,7 @@ fn json_schema_shape_is_stable() {
             "inlined",
             "line",
             "module",
+            "note",
             "offset",
             "size",
             "symbol",
@@ -788,5 +789,142 @@ fn project_spin_veth_backlog() {
             primitive: "spin_lock_bh",
         },
         &["process_backlog", "__napi_poll", "net_rx_action"],
+    );
+}
+
+/// A lock taken in a module's init function, whose `__init` text was freed
+/// after the load: the registration stack goes through a bare address and
+/// the module loader. The stack is kept whole, the bare frame labelled, and
+/// the process side named from the frames below it.
+#[test]
+fn stack_through_freed_module_init() {
+    let r = only("project-spin-init-then-arp-freed-init.txt");
+    assert_eq!(r.title, "inconsistent lock state in net_event_callback");
+    assert_eq!(
+        functions(&r.registration_stack),
+        vec![
+            "lock_acquire",
+            "_raw_spin_lock",
+            "rust_helper_spin_lock",
+            "0xffffffffa000601c",
+            "do_one_initcall",
+            "do_init_module",
+            "load_module",
+            "init_module_from_file",
+            "idempotent_init_module",
+            "__x64_sys_finit_module",
+            "x64_sys_call",
+            "do_syscall_64",
+            "entry_SYSCALL_64_after_hwframe",
+        ]
+    );
+    let bare = &r.registration_stack[3];
+    assert_eq!(bare.address.as_deref(), Some("ffffffffa000601c"));
+    assert_eq!(
+        bare.note.as_deref(),
+        Some("init text of module fib_stat (freed after load)")
+    );
+    assert!(
+        r.registration_stack
+            .iter()
+            .filter(|f| f.note.is_some())
+            .count()
+            == 1
+    );
+    assert_eq!(r.registration_caller.as_deref(), Some("do_one_initcall"));
+    assert_eq!(r.process_side.as_deref(), Some("registration"));
+    assert_eq!(r.process_side_caller.as_deref(), Some("do_one_initcall"));
+    assert_eq!(r.irq_side_caller.as_deref(), Some("net_event_callback"));
+    let fix = r.fix.as_ref().expect("fix");
+    assert_eq!(fix.primitive.as_deref(), Some("spin_lock_bh"));
+    // The function to change is the module's init, not the loader.
+    assert_eq!(fix.apply_to, None);
+    assert!(
+        fix.why
+            .contains("with softirqs enabled by fib_stat's init function (module_init)."),
+        "{}",
+        fix.why
+    );
+    assert!(
+        fix.why.contains(
+            "That function is the bare address 0xffffffffa000601c called by do_one_initcall()"
+        ),
+        "{}",
+        fix.why
+    );
+    let out = fixture("project-spin-init-then-arp-freed-init.txt");
+    let text = fibstat::explain::render::human(&out, true);
+    assert!(
+        text.contains(
+            "\n               caller do_one_initcall   <- process side: change its locking\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  0xffffffffa000601c  (init text of module fib_stat (freed after load))\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  fix:         spin_lock_bh() / spin_unlock_bh()\n"),
+        "{text}"
+    );
+    let json = fibstat::explain::render::json(&out, false);
+    assert!(
+        json.contains("\"note\":\"init text of module fib_stat (freed after load)\""),
+        "{json}"
+    );
+}
+
+/// Without a module named in the report's frames, the log's load line
+/// (`fib_stat: loading out-of-tree module taints kernel.`) names it; without
+/// that either, the bare frame above the module loader is still init code;
+/// one called by anything else is unknown code.
+#[test]
+fn bare_frames_without_a_module_name() {
+    let text = std::fs::read_to_string(
+        [
+            env!("CARGO_MANIFEST_DIR"),
+            "tests",
+            "fixtures",
+            "project-spin-init-then-arp-freed-init.txt",
+        ]
+        .iter()
+        .collect::<PathBuf>(),
+    )
+    .unwrap()
+    .replace(" [fib_stat]", "");
+    let r = explain_bytes(text.as_bytes()).reports.remove(0);
+    assert_eq!(
+        r.registration_stack[3].note.as_deref(),
+        Some("init text of module fib_stat (freed after load)")
+    );
+    let text = text.replace(
+        "fib_stat: loading out-of-tree module taints kernel.",
+        "fib_stat: hello",
+    );
+    let r = explain_bytes(text.as_bytes()).reports.remove(0);
+    assert_eq!(
+        r.registration_stack[3].note.as_deref(),
+        Some("init text of the module being loaded (freed after load)")
+    );
+    assert!(r
+        .fix
+        .as_ref()
+        .unwrap()
+        .why
+        .contains("the loaded module's init function"));
+    let text = text.replace(
+        "  do_one_initcall+0x6b/0x2e0\n",
+        "  fib_stat_setup+0x1b/0x40\n",
+    );
+    let r = explain_bytes(text.as_bytes()).reports.remove(0);
+    assert_eq!(
+        r.registration_stack[3].note.as_deref(),
+        Some("freed or unknown code")
+    );
+    assert_eq!(r.registration_caller.as_deref(), Some("fib_stat_setup"));
+    assert_eq!(
+        r.fix.as_ref().unwrap().apply_to.as_deref(),
+        Some("fib_stat_setup")
     );
 }

@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use fibstat::explain::explain_bytes;
 use fibstat::explain::model::Kind;
+use fibstat::explain::{explain_bytes, explain_bytes_once};
 
 fn path(name: &str) -> PathBuf {
     [
@@ -84,6 +84,45 @@ fn spin_guest_logs_hold_their_one_report() {
     ] {
         spin_log(name);
     }
+}
+
+/// vm-run echoes the kernel log live and prints it again in its record:
+/// piped into explain, the one report is there twice, verbatim (same
+/// banner timestamp, same text), and counts once. The doubled log is the
+/// real one with its report's lines (as the live echo printed them) in
+/// front.
+#[test]
+fn report_logged_twice_counts_once() {
+    let name = "spin-netlink-then-arp-doubled.log";
+    let text = std::fs::read_to_string(path(name)).unwrap();
+    assert_eq!(text.matches("WARNING: inconsistent lock state").count(), 2);
+    let (code, summary) = fail_on_report(name);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        summary,
+        "1 kernel report (1 distinct):\n     1x  inconsistent lock state in net_event_callback  [inconsistent_lock_state] (line 7)\n"
+    );
+    let out = explain_bytes_once(text.as_bytes());
+    // The library's plain explain_bytes() counts every report it reads.
+    assert_eq!(explain_bytes(text.as_bytes()).reports.len(), 2);
+    assert_eq!(out.reports[0].line, 7);
+    assert_eq!(out.groups.len(), 1);
+    assert_eq!(out.groups[0].count, 1);
+    // The same text at another time is another report: both count.
+    let again = text.replacen(
+        "[   44.326476] WARNING: inconsistent",
+        "[   99.000001] WARNING: inconsistent",
+        1,
+    );
+    assert_eq!(explain_bytes_once(again.as_bytes()).reports.len(), 2);
+    // And without timestamps, nothing tells a repeat from a second report.
+    let report: String = text
+        .lines()
+        .take(100)
+        .map(|l| format!("{}\n", l.split_once("] ").map_or(l, |(_, m)| m)))
+        .collect();
+    let twice = format!("{report}{report}");
+    assert_eq!(explain_bytes_once(twice.as_bytes()).reports.len(), 2);
 }
 
 fn spin_log(name: &str) {
@@ -185,6 +224,18 @@ fn kmemleak_backtrace_keeps_the_bare_address_frame() {
         ]
     );
     assert_eq!(r.task.as_ref().map(|t| t.comm.as_str()), Some("insmod"));
+    // The bare address above the module loader: the oracle module's init
+    // function, named from the report's `[oracle]` frame.
+    let notes: Vec<Option<&str>> = r.stacks[0]
+        .frames
+        .iter()
+        .map(|f| f.note.as_deref())
+        .collect();
+    assert_eq!(
+        notes[3],
+        Some("init text of module oracle (freed after load)")
+    );
+    assert_eq!(notes.iter().flatten().count(), 1);
 }
 
 /// A real RCU stall of a starved TCG guest during a `bh` repro run (the

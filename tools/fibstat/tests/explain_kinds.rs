@@ -249,6 +249,14 @@ fn sleeping_function_in_invalid_context() {
     assert_eq!((t.comm.as_str(), t.pid), ("fibstat", Some(231)));
     assert_eq!(r.held_locks.len(), 1);
     assert_eq!(r.current_stack.len(), 5);
+    // A sleeping call in atomic context is no lock-context report: no
+    // primitive to switch to, so no fix line.
+    assert!(r.fix.is_none());
+    let out = fibstat::explain::explain_bytes(text.as_bytes());
+    let human = fibstat::explain::render::human(&out, true);
+    assert!(!human.contains("fix:"), "{human}");
+    let json = fibstat::explain::render::json(&out, false);
+    assert!(json.contains("\"fix\":null"), "{json}");
 }
 
 #[test]

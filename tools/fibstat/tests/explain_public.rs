@@ -152,6 +152,30 @@ const KINDS: &[(&str, Kind, &str, usize, &str)] = &[
         3,
         "syz.1.433",
     ),
+    // The newer `WARNING: FILE:LINE at FUNC+0x1/0x2, CPU#N: comm/pid`.
+    (
+        "constructed-warning-cpu-hash-format.txt",
+        Kind::Warning,
+        "WARNING in dev_deactivate_many",
+        2,
+        "syz.0.17",
+    ),
+    // The allocator and __might_resched() skipped, [inline] frames too.
+    (
+        "constructed-sleeping-kzalloc-under-bh-lock.txt",
+        Kind::SleepingInInvalidContext,
+        "BUG: sleeping function called from invalid context in neigh_stats_snapshot",
+        1,
+        "syz.2.61",
+    ),
+    // A race with an unknown origin names one `%pS` function.
+    (
+        "constructed-kcsan-unknown-origin-pS.txt",
+        Kind::Kcsan,
+        "KCSAN: data-race in do_epoll_ctl",
+        2,
+        "syz.0.112",
+    ),
 ];
 
 #[test]

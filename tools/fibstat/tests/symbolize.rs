@@ -233,3 +233,68 @@ fn cli_prints_inline_frames_like_syzkaller() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an ELF file"));
     cleanup(&b.dir);
 }
+
+/// `--annotate`: the log itself, each frame the debug info resolves with
+/// ` file:line` appended and its inlined function inserted before it as a
+/// line of its own (`[inline]`, same prefix), everything else byte for byte.
+#[test]
+fn annotate_prints_the_log_with_source_lines() {
+    let b = build("annotate");
+    let text = log(&b);
+    // A line that is not UTF-8 and a CRLF line pass through unchanged.
+    let mut input = text.clone().into_bytes();
+    input.extend_from_slice(b"[    5.000010] odd \xff byte\n[    5.000011] crlf line\r\n");
+    let log_path = b.dir.join("dmesg.txt");
+    std::fs::write(&log_path, &input).unwrap();
+    let run = |alias: &str| {
+        Command::new(env!("CARGO_BIN_EXE_fibstat"))
+            .args(["explain", alias, "--vmlinux"])
+            .arg(&b.exe)
+            .arg("--modules")
+            .arg(&b.modules)
+            .arg(&log_path)
+            .output()
+            .unwrap()
+    };
+    let out = run("--annotate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let frame = format!("outer+{:#x}/{:#x}", b.outer_off, b.outer_size);
+    let (lock_call, inner_call) = (line_of("LOCK_CALL"), line_of("INNER_CALL"));
+    let mut want = text.replace(
+        &format!("[    5.000005]  {frame} [sym_test]\n"),
+        &format!(
+            "[    5.000005]  sym_test::inner sym_test.rs:{lock_call} [inline]\n\
+             [    5.000005]  {frame} [sym_test] sym_test.rs:{inner_call}\n"
+        ),
+    );
+    want = want.replace(
+        &format!("[    5.000006]  {frame}\n"),
+        &format!(
+            "[    5.000006]  sym_test::inner sym_test.rs:{lock_call} [inline]\n\
+             [    5.000006]  {frame} sym_test.rs:{inner_call}\n"
+        ),
+    );
+    assert_ne!(want, text);
+    let mut want = want.into_bytes();
+    want.extend_from_slice(b"[    5.000010] odd \xff byte\n[    5.000011] crlf line\r\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&want)
+    );
+    assert_eq!(out.stdout, want);
+    // `--symbolize` is the same option (syz-symbolize's word).
+    assert_eq!(run("--symbolize").stdout, want);
+    // Without debug info there is nothing to add: an error, not a copy.
+    let out = Command::new(env!("CARGO_BIN_EXE_fibstat"))
+        .args(["explain", "--annotate"])
+        .arg(&log_path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--annotate needs --vmlinux"));
+    cleanup(&b.dir);
+}

@@ -7,7 +7,10 @@
 //! decides the title, the process/irq sides and the fix.
 
 use super::fix;
-use super::frame::{clean_function, first_caller, is_lock_machinery, parse_frame};
+use super::frame::{
+    clean_function, first_caller, is_lock_machinery, label_bare_frames, parse_bare_address,
+    parse_frame,
+};
 use super::lockdep::{
     canonical_state, irq_kind, name_wait_types, parse_comm_pid, parse_lock_desc, parse_state,
     parse_task_with_flags, state_meaning, LockDesc,
@@ -93,11 +96,65 @@ impl Facts {
 /// Decodes a segmented report: lockdep's field by field, the others by
 /// [`oops`](super::oops).
 pub fn decode(raw: RawReport) -> Report {
-    if !raw.kind.is_lockdep() {
-        return super::oops::decode(raw);
+    if raw.kind.is_lockdep() {
+        let facts = collect(&raw);
+        build(raw, facts)
+    } else {
+        let loaded = raw.loaded_module.clone();
+        let mut r = super::oops::decode(raw);
+        label_bare(&mut r, loaded.as_deref());
+        r
     }
-    let facts = collect(&raw);
-    build(raw, facts)
+}
+
+/// The one module a report names: in its frames (`[fib_stat]`), else in
+/// its `Modules linked in:` list, else the one the log said it loaded
+/// before it (`loaded`); `None` when it names none or several.
+fn report_module(r: &Report, loaded: Option<&str>) -> Option<String> {
+    let mut names: Vec<&str> = r
+        .registration_stack
+        .iter()
+        .chain(&r.current_stack)
+        .chain(r.stacks.iter().flat_map(|s| &s.frames))
+        .chain(r.chain.iter().flat_map(|c| &c.stack))
+        .chain(&r.acquired_at)
+        .chain(r.held_locks.iter().filter_map(|h| h.acquired_at.as_ref()))
+        .filter_map(|f| f.module.as_deref())
+        .collect();
+    if names.is_empty() {
+        if let Some(list) = r
+            .raw
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("Modules linked in:"))
+        {
+            names = list
+                .split_whitespace()
+                .map(|m| m.split('(').next().unwrap_or(m))
+                .filter(|m| !m.is_empty() && !m.starts_with('['))
+                .collect();
+        }
+    }
+    names.sort_unstable();
+    names.dedup();
+    match names.as_slice() {
+        [one] => Some((*one).to_owned()),
+        [] => loaded.map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// Labels every bare-address frame of a report (see [`label_bare_frames`]).
+fn label_bare(r: &mut Report, loaded: Option<&str>) {
+    let module = report_module(r, loaded);
+    let m = module.as_deref();
+    label_bare_frames(&mut r.registration_stack, m);
+    label_bare_frames(&mut r.current_stack, m);
+    for s in &mut r.stacks {
+        label_bare_frames(&mut s.frames, m);
+    }
+    for c in &mut r.chain {
+        label_bare_frames(&mut c.stack, m);
+    }
 }
 
 fn collect(raw: &RawReport) -> Facts {
@@ -339,13 +396,15 @@ fn collect(raw: &RawReport) -> Facts {
                 if t.is_empty() {
                     continue;
                 }
-                match parse_frame(t) {
+                // A bare address (a module's freed init code) does not end
+                // the stack: the module loader's frames follow it.
+                match parse_frame(t).or_else(|| parse_bare_address(t)) {
                     Some(fr) => f.registration_stack.push(fr),
                     None => section = Section::None,
                 }
             }
             Section::Chain => {
-                if let Some(fr) = parse_frame(t) {
+                if let Some(fr) = parse_frame(t).or_else(|| parse_bare_address(t)) {
                     if let Some(e) = f.chain.last_mut() {
                         e.stack.push(fr);
                     }
@@ -380,7 +439,7 @@ fn collect(raw: &RawReport) -> Facts {
                 }
             }
             Section::Backtrace => {
-                if let Some(fr) = parse_frame(t) {
+                if let Some(fr) = parse_frame(t).or_else(|| parse_bare_address(t)) {
                     f.current_stack.push(fr);
                 }
             }
@@ -438,6 +497,7 @@ fn banner_prefix(banner: &str) -> &'static str {
 
 fn build(raw: RawReport, mut f: Facts) -> Report {
     let kind = raw.kind;
+    let loaded = raw.loaded_module.clone();
     let banner = raw.lines.first().cloned().unwrap_or_default();
 
     // Wait-type numbering: any 4 means CONFIG_PROVE_RAW_LOCK_NESTING.
@@ -599,9 +659,13 @@ fn build(raw: RawReport, mut f: Facts) -> Report {
             with_in("WARNING: nested lock was not taken", at_func.as_deref())
         }
         Kind::ChainKeyCollision => "WARNING: chain_key collision".to_owned(),
+        // syzkaller's generic skip list, which also passes the allocator
+        // (`might_alloc`, `slab_*`, `__kmalloc_*`) and `__might_resched`.
         Kind::SleepingInInvalidContext => with_in(
             "BUG: sleeping function called from invalid context",
-            current_caller.as_deref(),
+            super::oops::syzkaller_frame(&f.current_stack)
+                .as_deref()
+                .or(current_caller.as_deref()),
         ),
         _ => banner.clone(),
     };
@@ -644,6 +708,7 @@ fn build(raw: RawReport, mut f: Facts) -> Report {
         foreign_lines: raw.foreign_lines,
         raw: raw.lines,
     };
+    label_bare(&mut report, loaded.as_deref());
     report.fix = fix::suggest(&report);
     report
 }

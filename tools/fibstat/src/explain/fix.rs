@@ -1,6 +1,7 @@
 //! The suggested fix: which primitive the process-context side needs, and
 //! why.
 
+use super::frame::{is_bare_address, is_lock_machinery};
 use super::lockdep::parse_state;
 use super::model::{Fix, Kind, Report};
 
@@ -85,16 +86,27 @@ fn inconsistent(r: &Report) -> Option<Fix> {
     };
     let irq = r.irq_kind.as_deref()?;
     let lock = r.lock.as_ref().map_or("the lock", |l| l.name.as_str());
-    let proc_fn = or_unknown(
-        r.process_side_caller.as_deref(),
-        "the process-context caller",
-    );
+    let init = init_code(r);
+    let proc_fn = match &init {
+        Some((name, _)) => name.clone(),
+        None => or_unknown(
+            r.process_side_caller.as_deref(),
+            "the process-context caller",
+        ),
+    };
+    // The function to change is the module's init function, which has no
+    // name in the report: not the module loader's caller.
+    let apply_to = if init.is_some() {
+        None
+    } else {
+        r.process_side_caller.clone()
+    };
     let irq_fn = or_unknown(r.irq_side_caller.as_deref(), "the interrupt-side caller");
     if irq == "reclaim_fs" {
         return Some(Fix {
             primitive: Some("memalloc_nofs_save".to_owned()),
             unlock: Some("memalloc_nofs_restore".to_owned()),
-            apply_to: r.process_side_caller.clone(),
+            apply_to: apply_to.clone(),
             why: format!(
                 "{lock} is taken inside filesystem reclaim ({irq_fn}) and also around an allocation that \
                  may enter filesystem reclaim ({proc_fn}); reclaim can then recurse into the lock its own \
@@ -123,6 +135,10 @@ fn inconsistent(r: &Report) -> Option<Fix> {
              interrupts stay disabled while it is held; disabling only bottom halves is not enough."
         ),
     };
+    let why = match &init {
+        Some((_, note)) => format!("{why} {note}"),
+        None => why,
+    };
     let why = if fl == Flavour::Seqcount {
         format!("{why} For a seqcount, disable them around the whole write section.")
     } else if is_rust(r) {
@@ -136,9 +152,49 @@ fn inconsistent(r: &Report) -> Option<Fix> {
     Some(Fix {
         primitive: Some(primitive.to_owned()),
         unlock: Some(unlock.to_owned()),
-        apply_to: r.process_side_caller.clone(),
+        apply_to,
         why,
     })
+}
+
+/// When the process side took the lock in a module's init code, whose
+/// `__init` text was freed after the load (a bare address right above the
+/// module loader's frames): that function's name for the advice, and a
+/// sentence on where it is.
+fn init_code(r: &Report) -> Option<(String, String)> {
+    let stack = match r.process_side.as_deref()? {
+        "registration" => &r.registration_stack,
+        "current" => &r.current_stack,
+        _ => return None,
+    };
+    let f = stack
+        .iter()
+        .take_while(|f| f.unreliable || is_bare_address(f) || is_lock_machinery(&f.function))
+        .find(|f| {
+            is_bare_address(f)
+                && f.note
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("init text"))
+        })?;
+    let module = f
+        .note
+        .as_deref()
+        .and_then(|n| n.strip_prefix("init text of module "))
+        .and_then(|n| n.split(' ').next());
+    let called_by = r
+        .process_side_caller
+        .as_deref()
+        .unwrap_or("do_one_initcall");
+    let name = match module {
+        Some(m) => format!("{m}'s init function (module_init)"),
+        None => "the loaded module's init function (module_init)".to_owned(),
+    };
+    let note = format!(
+        "That function is the bare address {} called by {called_by}(): a module's __init code \
+         is freed after the load, so its symbol is gone.",
+        f.function
+    );
+    Some((name, note))
 }
 
 fn irq_dependency(r: &Report) -> Option<Fix> {

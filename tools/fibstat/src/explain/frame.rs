@@ -307,12 +307,48 @@ pub fn is_lock_machinery(function: &str) -> bool {
     core.starts_with("class_") && (core.ends_with("_constructor") || core.ends_with("_destructor"))
 }
 
-/// The first reliable frame outside lock machinery, as a clean function name.
+/// The first reliable frame outside lock machinery, as a clean function
+/// name. Bare addresses are passed over: the caller is then named from the
+/// frames below (a lock taken in a module's freed `module_init` shows
+/// `do_one_initcall`).
 pub fn first_caller(frames: &[Frame]) -> Option<String> {
     frames
         .iter()
-        .find(|f| !f.unreliable && !is_lock_machinery(&f.function))
+        .find(|f| !f.unreliable && !is_bare_address(f) && !is_lock_machinery(&f.function))
         .map(|f| clean_function(&f.function).to_owned())
+}
+
+/// Functions of the module loader that call a module's init function
+/// (`do_one_initcall` called from `do_init_module`).
+const MODULE_LOADER: &[&str] = &[
+    "do_one_initcall",
+    "do_init_module",
+    "load_module",
+    "init_module_from_file",
+    "idempotent_init_module",
+];
+
+/// Labels the bare-address frames of a stack ([`Frame::note`]): a bare
+/// address called by the module loader (`do_one_initcall`,
+/// `do_init_module`, ... the next reliable frames) is a module's init code,
+/// whose symbols are gone since its `__init` text was freed after the load;
+/// `module` names that module when the report tells which one it is.
+/// Any other bare address is freed or unknown code.
+pub fn label_bare_frames(frames: &mut [Frame], module: Option<&str>) {
+    for i in 0..frames.len() {
+        if !is_bare_address(&frames[i]) {
+            continue;
+        }
+        let below = frames[i + 1..]
+            .iter()
+            .find(|f| !f.unreliable && !is_bare_address(f));
+        let init = below.is_some_and(|f| MODULE_LOADER.contains(&clean_function(&f.function)));
+        frames[i].note = Some(match (init, module) {
+            (true, Some(m)) => format!("init text of module {m} (freed after load)"),
+            (true, None) => "init text of the module being loaded (freed after load)".to_owned(),
+            (false, _) => "freed or unknown code".to_owned(),
+        });
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 //! 4. [`render`] prints them for humans, as a summary, or as JSON (schema
 //!    in `EXPLAIN.md`).
 
+pub mod annotate;
 pub mod banner;
 pub mod decode;
 pub mod fix;
@@ -64,6 +65,16 @@ pub struct ExplainArgs {
     /// named in frames (`func+0x1/0x2 [mod]`), to symbolize them too.
     #[arg(long, value_name = "DIR")]
     pub modules: Option<PathBuf>,
+    /// Print the log itself with source lines added, ready to paste into a
+    /// mail (as decode_stacktrace.sh): ` file:line` after every frame that
+    /// --vmlinux / --modules resolve, the functions inlined there on lines
+    /// of their own before it, marked `[inline]`; all else unchanged.
+    #[arg(
+        long,
+        visible_alias = "symbolize",
+        conflicts_with_all = ["summary", "all", "fail_on_report"]
+    )]
+    pub annotate: bool,
 }
 
 /// How to print (the global `-j` / `-p` options).
@@ -90,18 +101,70 @@ fn output(reports: Vec<Report>) -> Output {
     }
 }
 
+/// Reports already seen, to count a report logged twice once: `scripts/vm-run`
+/// echoes the kernel log live and prints it again at its end, so piping its
+/// output holds every report twice. A repeat is the same banner timestamp
+/// with the same text (prelude and lines); reports without a timestamp are
+/// never taken for repeats (a `WARN()` that fires twice prints the same
+/// text twice, but not at the same time).
+#[derive(Default)]
+pub struct Repeats {
+    seen: std::collections::HashSet<(String, Vec<String>, Vec<String>)>,
+}
+
+impl Repeats {
+    fn is_repeat(&mut self, raw: &segment::RawReport) -> bool {
+        let Some(stamp) = &raw.stamp else {
+            return false;
+        };
+        !self
+            .seen
+            .insert((stamp.clone(), raw.prelude.clone(), raw.lines.clone()))
+    }
+}
+
 /// Finds and decodes every report of a log read from `input`, in chunks
 /// and bounded memory.
 pub fn explain_reader<R: Read>(input: R) -> io::Result<Output> {
+    read_reports(input, false)
+}
+
+/// [`explain_reader`], a report logged twice verbatim counted once (what
+/// `fibstat explain` does): see [`Repeats`].
+pub fn explain_reader_once<R: Read>(input: R) -> io::Result<Output> {
+    read_reports(input, true)
+}
+
+fn read_reports<R: Read>(input: R, once: bool) -> io::Result<Output> {
     let mut reports = Vec::new();
-    scan::scan_reader(input, |raw| reports.push(decode::decode(raw)))?;
+    let mut repeats = Repeats::default();
+    scan::scan_reader(input, |raw| {
+        if !(once && repeats.is_repeat(&raw)) {
+            reports.push(decode::decode(raw));
+        }
+    })?;
     Ok(output(reports))
 }
 
 /// Finds and decodes every report of an in-memory log (bytes, any encoding).
 pub fn explain_bytes(input: &[u8]) -> Output {
+    bytes_reports(input, false)
+}
+
+/// [`explain_bytes`], a report logged twice verbatim counted once (what
+/// `fibstat explain` does): see [`Repeats`].
+pub fn explain_bytes_once(input: &[u8]) -> Output {
+    bytes_reports(input, true)
+}
+
+fn bytes_reports(input: &[u8], once: bool) -> Output {
     let mut reports = Vec::new();
-    scan::scan_slice(input, |raw| reports.push(decode::decode(raw)));
+    let mut repeats = Repeats::default();
+    scan::scan_slice(input, |raw| {
+        if !(once && repeats.is_repeat(&raw)) {
+            reports.push(decode::decode(raw));
+        }
+    });
     output(reports)
 }
 
@@ -155,12 +218,12 @@ fn read_source(src: &Source) -> Result<Output, String> {
                 );
             }
             let mut r = input::open(stdin.lock()).map_err(|e| format!("{name}: {e}"))?;
-            (explain_reader(&mut r), r.seen())
+            (explain_reader_once(&mut r), r.seen())
         }
         Source::File(path) => {
             let f = File::open(path).map_err(|e| format!("{name}: {e}"))?;
             let mut r = input::open(f).map_err(|e| format!("{name}: {e}"))?;
-            (explain_reader(&mut r), r.seen())
+            (explain_reader_once(&mut r), r.seen())
         }
     };
     let out = result.map_err(|e| {
@@ -176,6 +239,67 @@ fn read_source(src: &Source) -> Result<Output, String> {
         warn(&format!("{name}: binary file, not a kernel log"));
     }
     Ok(out)
+}
+
+/// `fibstat explain --annotate`: each input copied to standard output with
+/// source lines added ([`annotate`]).
+fn run_annotate(args: &ExplainArgs, sources: &[Source]) -> i32 {
+    if args.vmlinux.is_none() && args.modules.is_none() {
+        eprintln!("fibstat explain: --annotate needs --vmlinux FILE or --modules DIR");
+        return EXIT_IO_ERROR;
+    }
+    let mut sym = match symbolize::Symbolizer::new(args.vmlinux.as_deref(), args.modules.as_deref())
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fibstat explain: {e}");
+            return EXIT_IO_ERROR;
+        }
+    };
+    let several = sources.len() > 1;
+    let mut failed = false;
+    let mut stdout = io::stdout().lock();
+    for (i, src) in sources.iter().enumerate() {
+        let name = src.name();
+        let opened = match src {
+            Source::Stdin => input::open(Box::new(io::stdin().lock()) as Box<dyn Read>),
+            Source::File(path) => {
+                File::open(path).and_then(|f| input::open(Box::new(f) as Box<dyn Read>))
+            }
+        };
+        let reader = match opened {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("fibstat explain: {name}: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        let mut result = Ok(());
+        if several {
+            let sep = if i == 0 { "" } else { "\n" };
+            result = writeln!(stdout, "{sep}==> {name} <==");
+        }
+        let result = result
+            .and_then(|()| annotate::annotate(&mut sym, io::BufReader::new(reader), &mut stdout))
+            .and_then(|()| stdout.flush());
+        match result {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return EXIT_OK,
+            Err(e) => {
+                eprintln!("fibstat explain: {name}: {e}");
+                failed = true;
+            }
+        }
+    }
+    for w in sym.warnings() {
+        warn(w);
+    }
+    if failed {
+        EXIT_IO_ERROR
+    } else {
+        EXIT_OK
+    }
 }
 
 /// Runs `fibstat explain`; returns the process exit code: with several
@@ -196,6 +320,9 @@ pub fn run(args: &ExplainArgs, format: Format) -> i32 {
             })
             .collect()
     };
+    if args.annotate {
+        return run_annotate(args, &sources);
+    }
     let several = sources.len() > 1;
     let mut symbolizer: Option<symbolize::Symbolizer> = None;
     let mut warned = 0;

@@ -425,6 +425,10 @@ pub struct Frame {
     /// With `--vmlinux`/`--modules`: the functions inlined at this frame's
     /// address, innermost first (`file`/`line` above are the outermost).
     pub inlined: Vec<Inlined>,
+    /// A bare-address frame (`0xffffffffa000601c`, code with no symbol):
+    /// what the code there is, as far as the report tells (`init text of
+    /// module fib_stat (freed after load)`, `freed or unknown code`).
+    pub note: Option<String>,
 }
 
 /// A function inlined into a frame (as syzkaller prints `[inline]` frames).

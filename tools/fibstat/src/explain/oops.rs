@@ -621,6 +621,14 @@ fn names(frames: &[Frame], extra: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// The first frame of a stack outside syzkaller's skip list (the
+/// allocator, `might_sleep()` / `__might_resched()`, reporting, locking):
+/// what syzkaller names in `BUG: sleeping function called from invalid
+/// context in FUNC`.
+pub fn syzkaller_frame(frames: &[Frame]) -> Option<String> {
+    names(frames, &[]).into_iter().next()
+}
+
 /// The guilty frame: `first` (the banner's or `RIP:` function) unless it
 /// is skipped, else from the main stack.
 fn guilty(
@@ -686,18 +694,28 @@ fn location(banner: &str) -> Option<String> {
             .is_ok()
             .then(|| format!("{file}:{line}"));
     }
-    let after = banner.rsplit_once(" at ").map(|(_, r)| r).or_else(|| {
-        banner
-            .strip_prefix("WARNING: ")
-            .map(|r| r.trim_start_matches('['))
-    })?;
-    let tok = after
-        .split_whitespace()
-        .next()?
-        .trim_end_matches(['!', ',']);
-    let (file, line) = tok.rsplit_once(':')?;
-    let line = line.split(':').next()?;
-    (line.parse::<u32>().is_ok() && file.contains('.')).then(|| format!("{file}:{line}"))
+    let file_line = |after: &str| {
+        let tok = after
+            .split_whitespace()
+            .next()?
+            .trim_end_matches(['!', ',']);
+        let (file, line) = tok.rsplit_once(':')?;
+        let line = line.split(':').next()?;
+        (line.parse::<u32>().is_ok() && file.contains('.')).then(|| format!("{file}:{line}"))
+    };
+    // The newer `WARNING: FILE:LINE at FUNC+0x1/0x2, CPU#0: comm/pid` (and
+    // `WARNING: [flags] FILE:LINE at ...`) name the location first.
+    if let Some(loc) = banner
+        .strip_prefix("WARNING: ")
+        .map(|r| match r.strip_prefix('[') {
+            Some(flags) => flags.split_once("] ").map_or(flags, |(_, r)| r),
+            None => r,
+        })
+        .and_then(file_line)
+    {
+        return Some(loc);
+    }
+    file_line(banner.rsplit_once(" at ").map(|(_, r)| r)?)
 }
 
 /// The free-text message of a report.
@@ -851,6 +869,22 @@ fn warning_title(kind: Kind, banner: &str, b: &Body) -> String {
     text.chars().take(120).collect()
 }
 
+/// `BUG: KCSAN: data-race in f1 / f2` → `KCSAN: data-race in f1 / f2`:
+/// syzkaller keeps the banner's text; the `+0x1/0x2` of a `%pS` function
+/// (a race with an unknown origin names one function so) is left out, so
+/// that the title is the same on every build.
+fn kcsan_title(banner: &str) -> String {
+    let body = banner.trim_start_matches("BUG: KCSAN: ").trim();
+    let words: Vec<&str> = body
+        .split(' ')
+        .map(|w| match w.find("+0x") {
+            Some(i) if i > 0 && w[i + 3..].contains("/0x") => &w[..i],
+            _ => w,
+        })
+        .collect();
+    format!("KCSAN: {}", words.join(" "))
+}
+
 /// Decodes an oops-like report.
 pub fn decode(raw: RawReport) -> Report {
     let banner = raw.lines.first().cloned().unwrap_or_default();
@@ -931,10 +965,7 @@ pub fn decode(raw: RawReport) -> Report {
                 ),
             )
         }
-        Kind::Kcsan => format!(
-            "KCSAN: {}",
-            banner.trim_start_matches("BUG: KCSAN: ").trim()
-        ),
+        Kind::Kcsan => kcsan_title(&banner),
         Kind::Ubsan => {
             let body = banner.trim_start_matches("UBSAN: ");
             let prefix = if body.starts_with("Undefined behaviour in") {

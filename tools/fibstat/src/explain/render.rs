@@ -183,6 +183,9 @@ pub fn frame_text(f: &Frame) -> String {
     if f.inline {
         t.push_str(" [inline]");
     }
+    if let Some(n) = &f.note {
+        let _ = write!(t, "  ({n})");
+    }
     t
 }
 

@@ -44,9 +44,29 @@ fn automaton() -> &'static AhoCorasick {
         AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
             .kind(Some(AhoCorasickKind::DFA))
-            .build(banner::ANCHORS)
+            .build(banner::ANCHORS.iter().chain(MODULE_LOAD))
             .unwrap_or_else(|_| unreachable!("the anchors are valid patterns"))
     })
+}
+
+/// What the kernel prints when it loads the first module that taints it
+/// (`fib_stat: loading out-of-tree module taints kernel.`): the prefilter
+/// finds these too, and the module they name is the one a bare address in
+/// a later report's init code may belong to (see `RawReport::loaded_module`).
+const MODULE_LOAD: &[&str] = &[
+    ": loading out-of-tree module taints kernel",
+    ": module verification failed: ",
+    ": module is from the staging directory",
+];
+
+/// The module named by a [`MODULE_LOAD`] line: the word before the match.
+fn loaded_module(line: &str, anchor_at: usize) -> Option<String> {
+    let name = line.get(..anchor_at)?.split_whitespace().next_back()?;
+    (!name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+    .then(|| name.to_owned())
 }
 
 /// A banner found on a line, and what stands in front of it.
@@ -115,6 +135,8 @@ struct Engine<F: FnMut(RawReport)> {
     newlines: usize,
     /// Absolute offset where the last report ended (lookback stops there).
     last_end: u64,
+    /// The module of the last [`MODULE_LOAD`] line.
+    loaded: Option<String>,
 }
 
 impl<F: FnMut(RawReport)> Engine<F> {
@@ -125,6 +147,7 @@ impl<F: FnMut(RawReport)> Engine<F> {
             counted_to: 0,
             newlines: 0,
             last_end: 0,
+            loaded: None,
         }
     }
 
@@ -165,6 +188,14 @@ impl<F: FnMut(RawReport)> Engine<F> {
                 memchr::memrchr(b'\n', &buf[pos..m.start()]).map_or(pos, |i| pos + i + 1);
             let line_end = memchr::memchr(b'\n', &buf[m.start()..complete])
                 .map_or(complete, |i| m.start() + i + 1);
+            if m.pattern().as_usize() >= banner::ANCHORS.len() {
+                let line = text(&buf[line_start..m.start()]);
+                if let Some(name) = loaded_module(&line, line.len()) {
+                    self.loaded = Some(name);
+                }
+                pos = line_end;
+                continue;
+            }
             let raw = text(&buf[line_start..line_end]);
             let cleaned = strip_control(&raw);
             if let Some(found) = find_banner(&cleaned) {
@@ -181,7 +212,9 @@ impl<F: FnMut(RawReport)> Engine<F> {
                         line_no,
                         found.message.to_owned(),
                         prelude,
-                    ),
+                    )
+                    .with_stamp(found.prefix)
+                    .with_loaded_module(self.loaded.clone()),
                     unknown_prefix: !known_prefix(found.prefix),
                     template,
                     first_line: true,

@@ -42,6 +42,36 @@ pub struct RawReport {
     pub prelude: Vec<String>,
     /// Lines inside the report's span that did not carry its prefix.
     pub foreign_lines: usize,
+    /// The printk timestamp in the banner line's prefix (`2.784975` of
+    /// `[    2.784975] `), if it has one: with the lines, what makes a
+    /// report printed once but logged twice recognisable.
+    pub stamp: Option<String>,
+    /// The module the log said it loaded before the report (`MOD: loading
+    /// out-of-tree module taints kernel.`), if it did.
+    pub loaded_module: Option<String>,
+}
+
+/// The first printk timestamp (`[    2.784975]`, `[T123]`-less) of a line
+/// prefix: seconds with a fraction inside brackets, without the brackets
+/// and padding.
+pub fn printk_stamp(prefix: &str) -> Option<&str> {
+    let mut rest = prefix;
+    while let Some(i) = rest.find('[') {
+        let after = &rest[i + 1..];
+        let end = after.find(']')?;
+        let inner = after[..end].trim();
+        if let Some((secs, frac)) = inner.split_once('.') {
+            if !secs.is_empty()
+                && !frac.is_empty()
+                && secs.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Some(inner);
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    None
 }
 
 /// What a line means for the open report.
@@ -280,6 +310,8 @@ pub struct Builder {
     prelude_lines: usize,
     /// Accepted lines at the end that are blank (trimmed at the end).
     trailing_blank: usize,
+    stamp: Option<String>,
+    loaded_module: Option<String>,
 }
 
 impl Builder {
@@ -303,7 +335,21 @@ impl Builder {
             frames: 0,
             prelude_lines: 0,
             trailing_blank: 0,
+            stamp: None,
+            loaded_module: None,
         }
+    }
+
+    /// Sets the module the log loaded before the report.
+    pub fn with_loaded_module(mut self, module: Option<String>) -> Self {
+        self.loaded_module = module;
+        self
+    }
+
+    /// Sets the banner's timestamp from its line prefix ([`printk_stamp`]).
+    pub fn with_stamp(mut self, prefix: &str) -> Self {
+        self.stamp = printk_stamp(prefix).map(str::to_owned);
+        self
     }
 
     pub fn kind(&self) -> Kind {
@@ -331,6 +377,8 @@ impl Builder {
             lines: self.lines,
             prelude: self.prelude,
             foreign_lines: self.foreign_lines,
+            stamp: self.stamp,
+            loaded_module: self.loaded_module,
         }
     }
 
