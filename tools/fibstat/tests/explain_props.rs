@@ -20,12 +20,66 @@ const FIXTURES: &[&str] = &[
     "rust-module-in-softirq-synthetic.txt",
 ];
 
+/// A fixture's bytes; a missing or unreadable fixture fails the test (an
+/// empty input would make every property below pass vacuously).
 fn fixture(name: &str) -> Vec<u8> {
     let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", name]
         .iter()
         .collect();
-    std::fs::read(path).unwrap_or_default()
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
+
+/// Fixtures the prefix property applies to: lines in raw dmesg form (no
+/// `\r`, no syslog `kernel:` or `<4>` prefix of their own).
+fn plain(text: &str) -> bool {
+    !text.contains('\r') && !text.contains("kernel:") && !text.contains("<4>")
+}
+
+/// Every fixture is there, holds exactly the reports it was chosen for, and
+/// the prefix property really runs on the plain ones: a renamed, emptied or
+/// truncated fixture fails here instead of making the properties vacuous.
+#[test]
+fn fixtures_hold_their_reports() {
+    let mut counts = Vec::new();
+    let mut plain_ones = Vec::new();
+    for name in FIXTURES {
+        let bytes = fixture(name);
+        let out = explain_bytes(&bytes);
+        counts.push((*name, out.reports.len()));
+        if plain(&String::from_utf8_lossy(&bytes)) {
+            plain_ones.push(*name);
+        }
+    }
+    assert_eq!(
+        counts,
+        [
+            ("seed-blog.txt", 1),
+            ("mt76-in-softirq-plain.txt", 1),
+            ("mt76-serial-console.txt", 1),
+            ("nfs-xa-lock-indented-wrapped.txt", 1),
+            ("selinux-sidtab-quoted-kmsg.txt", 1),
+            ("kfence-cpa-lock-tab-syzkaller.txt", 1),
+            ("syzbot-snd-hrtimer-hardirq.txt", 1),
+            ("syzbot-sctp-circular.txt", 1),
+            ("ksmbd-recursive.txt", 1),
+            ("syzbot-ppp-irq-inversion.txt", 1),
+            ("rust-module-in-softirq-synthetic.txt", 1),
+        ]
+    );
+    assert_eq!(plain_ones, PLAIN_FIXTURES);
+}
+
+/// The fixtures [`plain`] selects (checked by `fixtures_hold_their_reports`).
+const PLAIN_FIXTURES: &[&str] = &[
+    "mt76-in-softirq-plain.txt",
+    "nfs-xa-lock-indented-wrapped.txt",
+    "kfence-cpa-lock-tab-syzkaller.txt",
+    "syzbot-snd-hrtimer-hardirq.txt",
+    "syzbot-sctp-circular.txt",
+    "ksmbd-recursive.txt",
+    "syzbot-ppp-irq-inversion.txt",
+    "rust-module-in-softirq-synthetic.txt",
+];
 
 /// Invariants of any output, and both renderers must run.
 fn check(out: &Output, input_lines: usize) {
@@ -180,7 +234,7 @@ proptest! {
         let original = fixture(FIXTURES[which]);
         let text = String::from_utf8_lossy(&original);
         // Only lines that are plain (the fixtures in raw dmesg form).
-        if !text.contains('\r') && !text.contains("kernel:") && !text.contains("<4>") {
+        if plain(&text) {
             let wrapped: String = text
                 .lines()
                 .enumerate()
@@ -188,6 +242,8 @@ proptest! {
                 .collect();
             let a = explain_bytes(text.as_bytes());
             let b = explain_bytes(wrapped.as_bytes());
+            // Equal decodings of nothing would prove nothing.
+            prop_assert!(!a.reports.is_empty(), "no report in {}", FIXTURES[which]);
             prop_assert_eq!(a.reports.len(), b.reports.len());
             for (x, y) in a.reports.iter().zip(&b.reports) {
                 prop_assert_eq!(&x.title, &y.title);

@@ -451,3 +451,18 @@ fn fixed_examples() {
         ErrAttr::Missing(ATTR_GATEWAY4),
     );
 }
+
+/// The kernel builds `parse.rs` with `CONFIG_RUST_OVERFLOW_CHECKS`: an overflow panics. This test
+/// binary, which includes `parse.rs`, must do the same in every profile, `--release` too
+/// (`[profile.release.package.fibstat] overflow-checks` in Cargo.toml); otherwise an overflow
+/// the kernel would panic on wraps here, and the tests above may pass over it.
+#[test]
+fn overflow_checks_are_on() {
+    let len = std::hint::black_box(parse::NLA_HDRLEN - 1);
+    let wrapped = std::panic::catch_unwind(|| len - parse::NLA_HDRLEN);
+    assert!(
+        wrapped.is_err(),
+        "{len} - {} did not panic (got {wrapped:?}): this build has no overflow checks",
+        parse::NLA_HDRLEN
+    );
+}

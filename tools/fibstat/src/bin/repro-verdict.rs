@@ -1,11 +1,14 @@
 //! repro-verdict: the verdict of `make repro` (see `fibstat::repro`).
 //!
-//!   repro-verdict --out DIR [--expect-class NAME] [--vmlinux FILE --modules DIR] RUN...
+//!   repro-verdict --out DIR [--expect-class NAME] [--linux-source-version VERSION]
+//!                 [--vmlinux FILE --modules DIR] RUN...
 //!
 //! RUN is `MODE:SCENARIO:TOPOLOGY:ORDER:VM_STATUS:LOG`. Prints the human
 //! report, writes DIR/report.txt and DIR/report.json, exits 0 only if every
 //! check of every run passed. With `--vmlinux` and `--modules` (holding
-//! `MODE/fib_stat.ko`), the reports get source lines.
+//! `MODE/fib_stat.ko`), the reports get source lines. With
+//! `--linux-source-version` (the Debian package's, `6.12.118-1~deb12u1`),
+//! every guest's `uname -r` must be that source's version.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +25,10 @@ struct Args {
     /// Lock class the spin reports must name.
     #[arg(long, default_value = repro::LOCK_CLASS)]
     expect_class: String,
+    /// Version of the Debian linux-source package the kernel was built from;
+    /// every guest's `uname -r` must be its upstream version.
+    #[arg(long, value_name = "VERSION")]
+    linux_source_version: Option<String>,
     /// vmlinux with debug info, for source lines.
     #[arg(long, value_name = "FILE")]
     vmlinux: Option<PathBuf>,
@@ -39,6 +46,7 @@ fn main() -> ExitCode {
         lock_class: args.expect_class,
         vmlinux: args.vmlinux,
         modules: args.modules,
+        linux_source_version: args.linux_source_version,
     };
     let verdict = match repro::judge_all(&args.runs, &expect) {
         Ok(v) => v,
