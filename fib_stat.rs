@@ -9,10 +9,18 @@
 //! - process context: `sendmsg()` -> `netlink_unicast()` -> [`nl_gateway_input`] ->
 //!   `netlink_rcv_skb()` -> [`fib_stat_rcv_proc`], softirqs enabled;
 //! - softirq context: NAPI -> `arp_rcv()` -> `neigh_event_ns()` -> `__neigh_update()` ->
-//!   `call_netevent_notifiers()` -> [`net_event_callback`].
+//!   `call_netevent_notifiers()` -> [`net_event_callback`];
+//! - hard interrupt context (built with `FIB_STAT_HARDIRQ=y`, the default except on PREEMPT_RT,
+//!   started by `hardirq_tick_ms=N`): a timer queues an `IRQ_WORK_INIT_HARD()` irq_work every N
+//!   ms, whose callback [`fib_stat_hardirq_tick`] counts a tick in `hardirq_ticks`, taking the
+//!   lock with plain `spin_lock()` (hard interrupts are disabled there), as C would.
 //!
-//! The lock mode is chosen at build time (`FIB_STAT_LOCK=spin|bh`, Kconfig
-//! `FIB_STAT_LOCK_SPIN`/`FIB_STAT_LOCK_BH`):
+//! The lock is a [`ContextLock`]: one `spinlock_t`, which each side takes with the primitive
+//! named in its source. The lock mode (the process side's and notifier's primitive) is chosen at
+//! build time (`FIB_STAT_LOCK=spin|bh|irq|irqsave`, Kconfig `FIB_STAT_LOCK_SPIN`/`_BH`/`_IRQ`/
+//! `_IRQSAVE`); `FIB_STAT_SOFTIRQ_LOCK=irqsave` (Kconfig `FIB_STAT_SOFTIRQ_IRQSAVE`) makes the
+//! notifier take it with `spin_lock_irqsave()` instead, a cell of the lock matrix (README, "The
+//! lock matrix"):
 //!
 //! - spin: the kernel crate's `SpinLock` (`spin_lock()`) on both sides. The process-context side
 //!   holds the lock with softirqs enabled, so a softirq on the same CPU can interrupt it and spin
@@ -21,7 +29,11 @@
 //!   on both sides: correct. The notifier side uses the same lock type because the netevent
 //!   chain is also called from process context with softirqs enabled (e.g. `ip neigh replace`
 //!   -> `__neigh_update()`), where a plain `spin_lock()` would be the same bug; in softirq
-//!   context `spin_lock_bh()` nests (bottom halves are already disabled).
+//!   context `spin_lock_bh()` nests (bottom halves are already disabled). Wrong once the hard
+//!   interrupt tick runs: the holder has hard interrupts enabled.
+//! - irq: `spin_lock_irq()` on both sides (the notifier runs with hard interrupts enabled, in
+//!   softirq or process context): correct with the hard interrupt tick too.
+//! - irqsave: `spin_lock_irqsave()` on both sides: correct in every context.
 //!
 //! Both modes name the lock class `fib_stat.lock` (one class for all namespaces). The lock is
 //! taken in the frames of `fib_stat_rcv_proc` and `net_event_callback` themselves (everything in
@@ -61,7 +73,8 @@
 //! the protocol number is upheld at run time by `SocketCfg::new`, which refuses every number
 //! kernel code registers, and by `FibStat::init`, which refuses to load with one).
 //! The macros it invokes (`module!`, `module_param_int!`, `netlink_input!`,
-//! `netevent_callback!`) do expand to `unsafe` code here: the `extern "C"` trampolines and
+//! `netevent_callback!`, `hardirq_tick_callback!`, `impl_has_hardirq_tick!`) do expand to
+//! `unsafe` code here: the `extern "C"` trampolines and
 //! descriptors, each justified in the file that defines the macro; the bodies we hand them
 //! become safe functions. The abstractions live in `rust/kernel/` (module `kernel_next`).
 
@@ -79,6 +92,8 @@ mod parse;
 #[allow(unreachable_pub)]
 mod protocol;
 
+#[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+use kernel_next::irq_work::{hardirq_tick_callback, impl_has_hardirq_tick, HardIrqTick};
 use kernel_next::{
     module_param::module_param_int,
     net::{
@@ -87,7 +102,10 @@ use kernel_next::{
         netlink::{self, netlink_input, Request},
         pernet,
     },
-    sync::rcu,
+    sync::{
+        lock::context::{new_context_lock, ContextLock},
+        rcu,
+    },
     time as clock,
 };
 use parse::{Command, ErrAttr, Errno};
@@ -113,10 +131,42 @@ module_param_int! {
         desc: "netlink protocol number: 23-29 or 31, the ones no kernel code registers (default 25)";
 }
 
-#[cfg(all(CONFIG_FIB_STAT_LOCK_SPIN, CONFIG_FIB_STAT_LOCK_BH))]
-compile_error!("CONFIG_FIB_STAT_LOCK_SPIN and CONFIG_FIB_STAT_LOCK_BH are mutually exclusive");
-#[cfg(not(any(CONFIG_FIB_STAT_LOCK_SPIN, CONFIG_FIB_STAT_LOCK_BH)))]
-compile_error!("set CONFIG_FIB_STAT_LOCK_SPIN or CONFIG_FIB_STAT_LOCK_BH (FIB_STAT_LOCK=spin|bh)");
+#[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+module_param_int! {
+    /// Period of the hard interrupt tick in ms; 0: off.
+    static HARDIRQ_TICK_MS: "hardirq_tick_ms" = 0, perm: 0o444,
+        desc: "hard interrupt tick period in ms, counted in hardirq_ticks (0, the default: off)";
+}
+
+#[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+module_param_int! {
+    /// Delay of the first hard interrupt tick in ms (0: one period).
+    static HARDIRQ_TICK_DELAY_MS: "hardirq_tick_delay_ms" = 0, perm: 0o444,
+        desc: "delay of the first hard interrupt tick after the namespace's state is set up, in \
+               ms (0, the default: one period); orders the contexts in the lock matrix";
+}
+
+#[cfg(any(
+    all(CONFIG_FIB_STAT_LOCK_SPIN, CONFIG_FIB_STAT_LOCK_BH),
+    all(CONFIG_FIB_STAT_LOCK_SPIN, CONFIG_FIB_STAT_LOCK_IRQ),
+    all(CONFIG_FIB_STAT_LOCK_SPIN, CONFIG_FIB_STAT_LOCK_IRQSAVE),
+    all(CONFIG_FIB_STAT_LOCK_BH, CONFIG_FIB_STAT_LOCK_IRQ),
+    all(CONFIG_FIB_STAT_LOCK_BH, CONFIG_FIB_STAT_LOCK_IRQSAVE),
+    all(CONFIG_FIB_STAT_LOCK_IRQ, CONFIG_FIB_STAT_LOCK_IRQSAVE),
+))]
+compile_error!("the CONFIG_FIB_STAT_LOCK_* options are mutually exclusive");
+#[cfg(not(any(
+    CONFIG_FIB_STAT_LOCK_SPIN,
+    CONFIG_FIB_STAT_LOCK_BH,
+    CONFIG_FIB_STAT_LOCK_IRQ,
+    CONFIG_FIB_STAT_LOCK_IRQSAVE
+)))]
+compile_error!("set one CONFIG_FIB_STAT_LOCK_* (FIB_STAT_LOCK=spin|bh|irq|irqsave)");
+#[cfg(all(CONFIG_FIB_STAT_HARDIRQ_TICK, CONFIG_PREEMPT_RT))]
+compile_error!(
+    "the hard interrupt tick takes a spinlock_t in hard interrupt context, which PREEMPT_RT \
+     forbids (spinlock_t is a sleeping rt_mutex there): build without it (FIB_STAT_HARDIRQ=n)"
+);
 
 /// The lock mode this module was built with.
 struct LockMode {
@@ -128,11 +178,9 @@ struct LockMode {
     what: &'static str,
 }
 
-/// The statistics lock: plain `spin_lock()` (buggy, reproduces the lockdep report).
+/// The process side's primitive: plain `spin_lock()` (buggy, reproduces the lockdep report).
 #[cfg(CONFIG_FIB_STAT_LOCK_SPIN)]
-type StatsLock<T> = kernel::sync::SpinLock<T>;
-#[cfg(CONFIG_FIB_STAT_LOCK_SPIN)]
-use kernel::new_spinlock as new_stats_lock;
+type ProcessLock = kernel::sync::lock::spinlock::SpinLockBackend;
 #[cfg(CONFIG_FIB_STAT_LOCK_SPIN)]
 const LOCK_MODE: LockMode = LockMode {
     wire: protocol::LOCK_SPIN,
@@ -140,17 +188,49 @@ const LOCK_MODE: LockMode = LockMode {
     what: "spin_lock: reproduces the lockdep warning",
 };
 
-/// The statistics lock: `spin_lock_bh()` (correct).
+/// The process side's primitive: `spin_lock_bh()` (correct without the hard interrupt tick).
 #[cfg(CONFIG_FIB_STAT_LOCK_BH)]
-type StatsLock<T> = kernel_next::sync::lock::spinlock_bh::SpinLockBh<T>;
-#[cfg(CONFIG_FIB_STAT_LOCK_BH)]
-use kernel_next::sync::lock::spinlock_bh::new_spinlock_bh as new_stats_lock;
+type ProcessLock = kernel_next::sync::lock::spinlock_bh::SpinLockBhBackend;
 #[cfg(CONFIG_FIB_STAT_LOCK_BH)]
 const LOCK_MODE: LockMode = LockMode {
     wire: protocol::LOCK_BH,
     name: "bh",
     what: "spin_lock_bh: correct",
 };
+
+/// The process side's primitive: `spin_lock_irq()` (correct, also with the hard interrupt tick).
+#[cfg(CONFIG_FIB_STAT_LOCK_IRQ)]
+type ProcessLock = kernel_next::sync::lock::spinlock_irq::SpinLockIrqBackend;
+#[cfg(CONFIG_FIB_STAT_LOCK_IRQ)]
+const LOCK_MODE: LockMode = LockMode {
+    wire: protocol::LOCK_IRQ,
+    name: "irq",
+    what: "spin_lock_irq: correct, also against hard interrupts",
+};
+
+/// The process side's primitive: `spin_lock_irqsave()` (correct in every context).
+#[cfg(CONFIG_FIB_STAT_LOCK_IRQSAVE)]
+type ProcessLock = kernel_next::sync::lock::spinlock_irqsave::SpinLockIrqSaveBackend;
+#[cfg(CONFIG_FIB_STAT_LOCK_IRQSAVE)]
+const LOCK_MODE: LockMode = LockMode {
+    wire: protocol::LOCK_IRQSAVE,
+    name: "irqsave",
+    what: "spin_lock_irqsave: correct in every context",
+};
+
+/// The notifier's primitive: the process side's (see the module documentation)...
+#[cfg(not(CONFIG_FIB_STAT_SOFTIRQ_IRQSAVE))]
+type SoftirqLock = ProcessLock;
+/// ... or `spin_lock_irqsave()` (`FIB_STAT_SOFTIRQ_LOCK=irqsave`, a lock-matrix cell).
+#[cfg(CONFIG_FIB_STAT_SOFTIRQ_IRQSAVE)]
+type SoftirqLock = kernel_next::sync::lock::spinlock_irqsave::SpinLockIrqSaveBackend;
+
+/// The hard interrupt side's primitive: plain `spin_lock()`, hard interrupts being disabled.
+#[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+type HardIrqLock = kernel::sync::lock::spinlock::SpinLockBackend;
+
+/// The statistics lock: one `spinlock_t`, taken with [`ProcessLock`] by default.
+type StatsLock<T> = ContextLock<T, ProcessLock>;
 
 /// The statistics of one network namespace.
 #[derive(Clone, Copy, Default)]
@@ -159,6 +239,8 @@ struct Stats {
     gw_records: u64,
     neigh_updates: u64,
     redirects: u64,
+    /// Hard interrupt ticks counted (`hardirq_tick_ms`).
+    hardirq_ticks: u64,
     /// Last gateway recorded and its ifindex.
     last_gateway: Option<(IpAddr, u32)>,
     /// Last neighbour updated and its ifindex.
@@ -213,15 +295,64 @@ impl Stats {
         self.redirects = self.redirects.wrapping_add(1);
         self.last_update_ns = now();
     }
+
+    /// Counts a hard interrupt tick (not an update: `last_update_ns` stays).
+    #[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+    fn count_hardirq_tick(&mut self) {
+        self.hardirq_ticks = self.hardirq_ticks.wrapping_add(1);
+    }
 }
 
 /// Per network namespace state. The namespace's kernel socket belongs to the pernet
 /// subsystem ([`pernet::NetData::netlink`]), which creates it after this state and releases it
 /// before.
+///
+/// The hard interrupt tick is declared first, so it is dropped (stopped: timer shut down,
+/// irq_work synced) before the statistics its callback uses; it is started once the whole state
+/// is initialised.
 #[pin_data]
 struct NetState {
     #[pin]
+    tick: Tick,
+    #[pin]
     stats: StatsLock<Stats>,
+}
+
+/// The namespace's hard interrupt tick.
+#[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+type Tick = HardIrqTick<NetState>;
+/// No hard interrupt tick in this build (`FIB_STAT_HARDIRQ=n`).
+#[cfg(not(CONFIG_FIB_STAT_HARDIRQ_TICK))]
+type Tick = NoTick;
+/// Stands for the tick in builds without it.
+#[cfg(not(CONFIG_FIB_STAT_HARDIRQ_TICK))]
+struct NoTick;
+
+/// The tick's initialiser (stopped).
+#[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+fn new_tick() -> impl PinInit<Tick> {
+    HardIrqTick::new(HARDIRQ_TICK)
+}
+#[cfg(not(CONFIG_FIB_STAT_HARDIRQ_TICK))]
+fn new_tick() -> Tick {
+    NoTick
+}
+
+/// Starts the tick if `hardirq_tick_ms` asks for it.
+#[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+fn start_tick(tick: &Tick) {
+    let delay = u32::try_from(HARDIRQ_TICK_DELAY_MS.get()).unwrap_or(0);
+    match u32::try_from(HARDIRQ_TICK_MS.get()) {
+        Ok(ms) if ms > 0 => tick.start(ms, delay),
+        _ => {}
+    }
+}
+#[cfg(not(CONFIG_FIB_STAT_HARDIRQ_TICK))]
+fn start_tick(_tick: &Tick) {}
+
+#[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+impl_has_hardirq_tick! {
+    impl HasHardIrqTick for NetState { self.tick }
 }
 
 static NET_STATE: pernet::Subsys<NetState> = pernet::Subsys::new();
@@ -236,7 +367,13 @@ unsafe impl pernet::NetData for NetState {
     fn init(_net: &Net) -> impl PinInit<Self, Error> {
         try_pin_init!(NetState {
             // One lock class for every namespace: the macro expands to one static class.
-            stats <- new_stats_lock!(Stats::default(), "fib_stat.lock"),
+            stats <- new_context_lock!(Stats::default(), "fib_stat.lock"),
+            tick <- new_tick(),
+        })
+        // Started once the whole state is initialised (the callback uses `stats`).
+        .pin_chain(|state| {
+            start_tick(&state.tick);
+            Ok(())
         })
     }
 
@@ -314,7 +451,8 @@ const STATS_PAYLOAD: usize = 2 * netlink::nla_total_size(1) // LOCK_MODE, VERSIO
     + netlink::nla_total_size(4) // NETNS_INUM
     // NL_REQUESTS, GW_RECORDS, NEIGH_UPDATES, REDIRECTS, LAST_UPDATE_NS, each with room for an
     // ATTR_PAD attribute (only used where 64-bit values need alignment)
-    + 5 * netlink::nla_total_size_64bit(8)
+    // (and HARDIRQ_TICKS)
+    + 6 * netlink::nla_total_size_64bit(8)
     + 2 * netlink::nla_total_size(16) // GATEWAY6, LAST_NEIGH6
     + 2 * netlink::nla_total_size(4); // IFINDEX, LAST_NEIGH_IFINDEX
 
@@ -355,6 +493,7 @@ fn send_stats(req: &Request<'_>, stats: &Stats) -> Result {
         reply.put_u32(protocol::ATTR_LAST_NEIGH_IFINDEX, *ifindex)?;
     }
     reply.put_u64(protocol::ATTR_LAST_UPDATE_NS, stats.last_update_ns, pad)?;
+    reply.put_u64(protocol::ATTR_HARDIRQ_TICKS, stats.hardirq_ticks, pad)?;
     reply.send()
 }
 
@@ -375,7 +514,7 @@ netevent_callback! {
                     return;
                 };
                 let last = neigh.addr().map(|addr| (addr, dev.ifindex()));
-                let mut stats = state.stats.lock();
+                let mut stats = state.stats.lock_with::<SoftirqLock>();
                 stats.count_neigh_update(last, clock::ktime_get_real_fast_ns);
             }
             NetEvent::Redirect(redirect) => {
@@ -385,11 +524,27 @@ netevent_callback! {
                 else {
                     return;
                 };
-                let mut stats = state.stats.lock();
+                let mut stats = state.stats.lock_with::<SoftirqLock>();
                 stats.count_redirect(clock::ktime_get_real_fast_ns);
             }
             NetEvent::Other => {}
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hard interrupt context: the tick.
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+hardirq_tick_callback! {
+    /// The hard interrupt tick of one namespace (an `IRQ_WORK_INIT_HARD()` irq_work, queued by
+    /// its timer every `hardirq_tick_ms`).
+    ///
+    /// This is the frame that takes the statistics lock on the hard interrupt side, with plain
+    /// `spin_lock()`: hard interrupts are disabled here.
+    const HARDIRQ_TICK: fn fib_stat_hardirq_tick(state: &NetState) {
+        state.stats.lock_with::<HardIrqLock>().count_hardirq_tick();
     }
 }
 

@@ -67,7 +67,8 @@ pub const ATTR_COUNT: u16 = 4;
 /// Highest attribute type a request may carry.
 pub const ATTR_REQ_MAX: u16 = ATTR_COUNT;
 
-/// Reply: lock mode of the module build, u8 ([`LOCK_SPIN`] or [`LOCK_BH`]).
+/// Reply: lock mode of the module build, u8 ([`LOCK_SPIN`], [`LOCK_BH`], [`LOCK_IRQ`] or
+/// [`LOCK_IRQSAVE`]).
 pub const ATTR_LOCK_MODE: u16 = 5;
 /// Reply: netlink requests handled in this netns (all types, also failed ones), u64.
 pub const ATTR_NL_REQUESTS: u16 = 6;
@@ -91,8 +92,10 @@ pub const ATTR_NETNS_INUM: u16 = 14;
 pub const ATTR_VERSION: u16 = 15;
 /// Reply: padding for 64-bit attributes (`nla_put_u64_64bit`), ignored by readers.
 pub const ATTR_PAD: u16 = 16;
+/// Reply: hard interrupt ticks counted in this netns (module parameter `hardirq_tick_ms`), u64.
+pub const ATTR_HARDIRQ_TICKS: u16 = 17;
 /// Highest attribute type in use.
-pub const ATTR_MAX: u16 = ATTR_PAD;
+pub const ATTR_MAX: u16 = ATTR_HARDIRQ_TICKS;
 
 // In MSG_STATS replies the last gateway recorded is reported with
 // ATTR_GATEWAY4 or ATTR_GATEWAY6 and ATTR_IFINDEX (absent: none recorded).
@@ -101,3 +104,7 @@ pub const ATTR_MAX: u16 = ATTR_PAD;
 pub const LOCK_SPIN: u8 = 1;
 /// [`ATTR_LOCK_MODE`] value: `spin_lock_bh` on the process-context side (correct).
 pub const LOCK_BH: u8 = 2;
+/// [`ATTR_LOCK_MODE`] value: `spin_lock_irq` on the process-context side.
+pub const LOCK_IRQ: u8 = 3;
+/// [`ATTR_LOCK_MODE`] value: `spin_lock_irqsave` on the process-context side.
+pub const LOCK_IRQSAVE: u8 = 4;

@@ -28,7 +28,7 @@ test_checkpatch_strict_series() {
 		check_eq "checkpatch --strict on $name" "$(sort <<<"$want")" "$got"
 		n=$((n + 1))
 	done
-	check_eq "patches checked" 7 "$n"
+	check_eq "patches checked" 8 "$n"
 }
 
 test_backports_name_upstream_and_keep_authorship() {

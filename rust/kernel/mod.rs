@@ -10,6 +10,8 @@
 //! `net::pernet`, which are below nothing else of theirs (no import cycles).
 
 pub(crate) mod irq;
+#[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+pub(crate) mod irq_work;
 #[cfg(CONFIG_FIB_STAT_KUNIT_TEST)]
 pub(crate) mod kunit;
 pub(crate) mod module_param;

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Synchronisation: a spinlock backend that disables bottom halves, and RCU read-side critical
-//! sections.
+//! Synchronisation: spinlock backends that disable bottom halves or hard interrupts, a lock
+//! taken with the primitive each context calls for, and RCU read-side critical sections.
 
 pub(crate) mod rcu;
 
-/// Lock backends for the kernel crate's generic [`kernel::sync::lock::Lock`].
+/// Lock backends for the kernel crate's generic [`kernel::sync::lock::Lock`], and
+/// [`ContextLock`](lock::context::ContextLock), which takes one `spinlock_t` with any of them.
 pub(crate) mod lock {
-    // Built where it is used (a `pub` item of the kernel crate would need no gate).
-    #[cfg(CONFIG_FIB_STAT_LOCK_BH)]
+    pub(crate) mod context;
     pub(crate) mod spinlock_bh;
+    pub(crate) mod spinlock_irq;
+    pub(crate) mod spinlock_irqsave;
 }

@@ -26,9 +26,10 @@ fn stats() -> impl Strategy<Value = Stats> {
         any::<(u8, u32, u64, u64, u64, u64, u64)>(),
         located(),
         located(),
+        proptest::option::of(any::<u64>()),
     )
         .prop_map(
-            |(lock_mode, (version, netns_inum, a, b, c, d, t), gw, n)| Stats {
+            |(lock_mode, (version, netns_inum, a, b, c, d, t), gw, n, h)| Stats {
                 lock_mode,
                 version,
                 netns_inum,
@@ -39,6 +40,7 @@ fn stats() -> impl Strategy<Value = Stats> {
                 last_gateway: gw,
                 last_neigh: n,
                 last_update_ns: t,
+                hardirq_ticks: h,
             },
         )
 }
@@ -82,7 +84,12 @@ proptest! {
     /// Unknown attributes survive emit/parse verbatim, whatever their length.
     #[test]
     fn raw_attrs_roundtrip(
-        attrs in proptest::collection::vec((16u16..0x3fff, proptest::collection::vec(any::<u8>(), 0..40)), 0..8),
+        // 16 (ATTR_PAD) and everything above ATTR_MAX (17, ATTR_HARDIRQ_TICKS, is known).
+        attrs in proptest::collection::vec(
+            ((16u16..0x3fff).prop_filter("a known attribute", |k| *k != 17),
+             proptest::collection::vec(any::<u8>(), 0..40)),
+            0..8,
+        ),
         ty: u16, flags: u16, seq: u32,
     ) {
         let attrs: Vec<DefaultNla> = attrs.into_iter().map(|(k, v)| DefaultNla::new(k, v)).collect();

@@ -118,6 +118,7 @@ fn stats_reply() -> Vec<u8> {
                 ATTR_LAST_UPDATE_NS,
                 &1_700_000_000_000_000_000u64.to_le_bytes(),
             ),
+            nla(ATTR_HARDIRQ_TICKS, &5u64.to_le_bytes()),
             nla(77, b"future"), // unknown attribute: ignored
         ],
     )
@@ -141,6 +142,7 @@ fn expected_stats() -> Stats {
             ifindex: 3,
         }),
         last_update_ns: 1_700_000_000_000_000_000,
+        hardirq_ticks: Some(5),
     }
 }
 
@@ -185,6 +187,7 @@ fn json_keys_and_values() {
         "last_neigh",
         "last_neigh_ifindex",
         "last_update_ns",
+        "hardirq_ticks",
     ];
     let mut keys_sorted = keys.clone();
     keys_sorted.sort_unstable();
@@ -208,6 +211,7 @@ fn json_keys_and_values() {
         last_gateway: None,
         last_neigh: None,
         last_update_ns: 0,
+        hardirq_ticks: None,
         ..expected_stats()
     };
     let v: serde_json::Value = serde_json::from_str(&render::json(&empty, false)).unwrap();
@@ -215,12 +219,14 @@ fn json_keys_and_values() {
     assert!(v["last_gateway"].is_null() && v["last_gateway_ifindex"].is_null());
     assert!(v["last_neigh"].is_null() && v["last_neigh_ifindex"].is_null());
     assert_eq!(v["last_update_ns"], 0);
+    assert!(v["hardirq_ticks"].is_null());
 }
 
 #[test]
 fn table() {
     let t = render::table(&expected_stats());
     assert!(t.contains("lock mode          bh\n"), "{t}");
+    assert!(t.contains("hardirq ticks      5\n"), "{t}");
     assert!(
         t.contains("last gateway       192.0.2.1 (ifindex 2)\n"),
         "{t}"

@@ -24,6 +24,7 @@ use kernel::{
 ///
 /// It uses the name if one is given, otherwise it generates one based on the file name and line
 /// number.
+#[allow(unused_macros)] // Used by the KUnit suite only.
 macro_rules! new_spinlock_bh {
     ($inner:expr $(, $name:literal)? $(,)?) => {
         $crate::kernel_next::sync::lock::spinlock_bh::SpinLockBh::new(
@@ -33,6 +34,8 @@ macro_rules! new_spinlock_bh {
         )
     };
 }
+// Used by the KUnit suite; fib_stat uses the backend through `ContextLock`.
+#[allow(unused_imports)]
 pub(crate) use new_spinlock_bh;
 
 /// A spinlock that keeps bottom halves disabled on the local CPU while it is held.
@@ -83,6 +86,7 @@ pub(crate) use new_spinlock_bh;
 ///     }
 /// }
 /// ```
+#[allow(dead_code)] // Used by the KUnit suite; fib_stat uses the backend through `ContextLock`.
 pub(crate) type SpinLockBh<T> = Lock<T, SpinLockBhBackend>;
 
 /// A kernel `spinlock_t` lock backend that disables bottom halves while the lock is held.

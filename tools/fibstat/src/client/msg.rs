@@ -45,6 +45,8 @@ pub enum Attr {
     NetnsInum(u32),
     /// [`ATTR_VERSION`].
     Version(u8),
+    /// [`ATTR_HARDIRQ_TICKS`].
+    HardirqTicks(u64),
     /// Any other type (kept verbatim, ignored when interpreting replies).
     Other(DefaultNla),
 }
@@ -74,7 +76,8 @@ impl Nla for Attr {
             | Attr::GwRecords(_)
             | Attr::NeighUpdates(_)
             | Attr::Redirects(_)
-            | Attr::LastUpdateNs(_) => 8,
+            | Attr::LastUpdateNs(_)
+            | Attr::HardirqTicks(_) => 8,
             Attr::Other(nla) => nla.value_len(),
         }
     }
@@ -94,6 +97,7 @@ impl Nla for Attr {
             Attr::LastUpdateNs(_) => ATTR_LAST_UPDATE_NS,
             Attr::NetnsInum(_) => ATTR_NETNS_INUM,
             Attr::Version(_) => ATTR_VERSION,
+            Attr::HardirqTicks(_) => ATTR_HARDIRQ_TICKS,
             Attr::Other(nla) => nla.kind(),
         }
     }
@@ -110,7 +114,8 @@ impl Nla for Attr {
             | Attr::GwRecords(v)
             | Attr::NeighUpdates(v)
             | Attr::Redirects(v)
-            | Attr::LastUpdateNs(v) => emit_u64(buf, *v).expect("sized by value_len"),
+            | Attr::LastUpdateNs(v)
+            | Attr::HardirqTicks(v) => emit_u64(buf, *v).expect("sized by value_len"),
             Attr::Other(nla) => nla.emit_value(buf),
         }
     }
@@ -143,6 +148,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for Attr {
             ATTR_LAST_UPDATE_NS => Attr::LastUpdateNs(parse_u64(v)?),
             ATTR_NETNS_INUM => Attr::NetnsInum(parse_u32(v)?),
             ATTR_VERSION => Attr::Version(parse_u8(v)?),
+            ATTR_HARDIRQ_TICKS => Attr::HardirqTicks(parse_u64(v)?),
             _ => Attr::Other(DefaultNla::parse(buf)?),
         };
         Ok(attr)
@@ -208,6 +214,8 @@ impl Record {
 pub enum LockMode {
     Spin,
     Bh,
+    Irq,
+    IrqSave,
     /// A value this tool does not know.
     Unknown(u8),
 }
@@ -217,6 +225,8 @@ impl From<u8> for LockMode {
         match v {
             LOCK_SPIN => LockMode::Spin,
             LOCK_BH => LockMode::Bh,
+            LOCK_IRQ => LockMode::Irq,
+            LOCK_IRQSAVE => LockMode::IrqSave,
             v => LockMode::Unknown(v),
         }
     }
@@ -227,6 +237,8 @@ impl From<LockMode> for u8 {
         match m {
             LockMode::Spin => LOCK_SPIN,
             LockMode::Bh => LOCK_BH,
+            LockMode::Irq => LOCK_IRQ,
+            LockMode::IrqSave => LOCK_IRQSAVE,
             LockMode::Unknown(v) => v,
         }
     }
@@ -237,6 +249,8 @@ impl std::fmt::Display for LockMode {
         match self {
             LockMode::Spin => f.write_str("spin"),
             LockMode::Bh => f.write_str("bh"),
+            LockMode::Irq => f.write_str("irq"),
+            LockMode::IrqSave => f.write_str("irqsave"),
             LockMode::Unknown(v) => write!(f, "unknown({v})"),
         }
     }
@@ -263,6 +277,8 @@ pub struct Stats {
     pub last_neigh: Option<Located>,
     /// CLOCK_REALTIME in ns, 0: never updated.
     pub last_update_ns: u64,
+    /// Hard interrupt ticks ([`ATTR_HARDIRQ_TICKS`]); `None` from a module without them.
+    pub hardirq_ticks: Option<u64>,
 }
 
 impl Stats {
@@ -283,6 +299,7 @@ impl Stats {
             attrs.extend([Attr::LastNeigh(n.addr), Attr::LastNeighIfindex(n.ifindex)]);
         }
         attrs.push(Attr::LastUpdateNs(self.last_update_ns));
+        attrs.extend(self.hardirq_ticks.map(Attr::HardirqTicks));
         attrs
     }
 
@@ -298,6 +315,7 @@ impl Stats {
         let mut neigh_updates = None;
         let mut redirects = None;
         let mut last_update_ns = None;
+        let mut hardirq_ticks = None;
         let (mut gw, mut gw_ifindex, mut neigh, mut neigh_ifindex) = (None, None, None, None);
         for attr in attrs {
             match attr {
@@ -309,6 +327,7 @@ impl Stats {
                 Attr::NeighUpdates(v) => neigh_updates = Some(v),
                 Attr::Redirects(v) => redirects = Some(v),
                 Attr::LastUpdateNs(v) => last_update_ns = Some(v),
+                Attr::HardirqTicks(v) => hardirq_ticks = Some(v),
                 Attr::Gateway(a) => gw = Some(a),
                 Attr::Ifindex(v) => gw_ifindex = Some(v),
                 Attr::LastNeigh(a) => neigh = Some(a),
@@ -336,6 +355,7 @@ impl Stats {
             last_gateway: located(gw, gw_ifindex),
             last_neigh: located(neigh, neigh_ifindex),
             last_update_ns: req(last_update_ns, "ATTR_LAST_UPDATE_NS")?,
+            hardirq_ticks,
         })
     }
 }
@@ -473,6 +493,9 @@ mod tests {
     fn lock_mode_values() {
         assert_eq!(LockMode::from(LOCK_SPIN), LockMode::Spin);
         assert_eq!(LockMode::from(LOCK_BH), LockMode::Bh);
+        assert_eq!(LockMode::from(LOCK_IRQ), LockMode::Irq);
+        assert_eq!(LockMode::from(LOCK_IRQSAVE), LockMode::IrqSave);
+        assert_eq!(LockMode::IrqSave.to_string(), "irqsave");
         assert_eq!(LockMode::from(7).to_string(), "unknown(7)");
     }
 }

@@ -23,6 +23,9 @@ pub struct StatsJson {
     pub last_neigh: Option<String>,
     pub last_neigh_ifindex: Option<u32>,
     pub last_update_ns: u64,
+    /// Absent from older modules' replies (and from older JSON): null.
+    #[serde(default)]
+    pub hardirq_ticks: Option<u64>,
 }
 
 impl From<&Stats> for StatsJson {
@@ -40,6 +43,7 @@ impl From<&Stats> for StatsJson {
             last_neigh: s.last_neigh.map(|l| l.addr.to_string()),
             last_neigh_ifindex: s.last_neigh.map(|l| l.ifindex),
             last_update_ns: s.last_update_ns,
+            hardirq_ticks: s.hardirq_ticks,
         }
     }
 }
@@ -74,6 +78,11 @@ pub fn table(s: &Stats) -> String {
         ("gateway records", s.gateway_records.to_string()),
         ("neighbour updates", s.neigh_updates.to_string()),
         ("redirects", s.redirects.to_string()),
+        (
+            "hardirq ticks",
+            s.hardirq_ticks
+                .map_or_else(|| "n/a".to_owned(), |t| t.to_string()),
+        ),
         ("last gateway", located(&s.last_gateway)),
         ("last neighbour", located(&s.last_neigh)),
         ("last update", realtime(s.last_update_ns)),
