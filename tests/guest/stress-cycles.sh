@@ -42,13 +42,18 @@ flood=$!
 
 writer=
 start_writer() {
-	$STRESS write -n ns1 --reopen --seconds 100000 --seed "$1" --label "cycle$1" >/tmp/writer.log 2>&1 &
+	rm -f /tmp/stop-writer
+	$STRESS write -n ns1 --reopen --stop-file /tmp/stop-writer --seconds 100000 --seed "$1" --label "cycle$1" >/tmp/writer.log 2>&1 &
 	writer=$!
 }
+# stop_writer: the writer stops at its stop file and prints what was acked;
+# it must have succeeded and have had RECORDs acknowledged.
 stop_writer() {
-	kill "$writer" 2>/dev/null
-	wait "$writer" 2>/dev/null
+	touch /tmp/stop-writer
+	wait "$writer" || fail "the writer failed: $(cat /tmp/writer.log)"
 	writer=
+	grep -qE '^write cycle[0-9]+: records=[1-9][0-9]* ' /tmp/writer.log || fail "no RECORD acknowledged: $(cat /tmp/writer.log)"
+	echo "$(cat /tmp/writer.log)"
 }
 refcnt() { cat /sys/module/fib_stat/refcnt; }
 

@@ -67,9 +67,22 @@ pub struct WriteArgs {
     /// Gateway to record.
     #[arg(long, default_value = "192.0.2.254", value_parser = ipv4)]
     pub gateway: Ipv4Addr,
-    /// New socket per request; wait and retry while the module is absent.
+    /// New socket per request; wait and retry while the module is absent
+    /// (socket() EPROTONOSUPPORT, send() ECONNREFUSED, an EAGAIN answer),
+    /// and only then: any other error fails.
     #[arg(long)]
     pub reopen: bool,
+    /// Stop when this file exists (checked before every request).
+    #[arg(long)]
+    pub stop_file: Option<std::path::PathBuf>,
+}
+
+/// Whether `e` says the module is not there right now (with `--reopen`).
+fn module_absent(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EPROTONOSUPPORT | libc::ECONNREFUSED)
+    )
 }
 
 /// `write`: RECORDs with random counts (1..=1000, seeded), each acked before
@@ -88,14 +101,17 @@ pub fn write(proto: i32, a: &WriteArgs) -> Result<(), String> {
     let mut seq = 0u32;
     let mut count = rng.range(1, 1000) as u32;
     loop {
-        if a.count.is_some_and(|n| records >= n) || deadline.is_some_and(|d| Instant::now() >= d) {
+        if a.count.is_some_and(|n| records >= n)
+            || deadline.is_some_and(|d| Instant::now() >= d)
+            || a.stop_file.as_deref().is_some_and(Path::exists)
+        {
             break;
         }
         if sock.is_none() {
             match open_fib(proto) {
                 Ok(s) => sock = Some(s),
                 // EPROTONOSUPPORT: the module is not loaded right now.
-                Err(_) if a.reopen => {
+                Err(e) if a.reopen && module_absent(&e) => {
                     unavailable += 1;
                     sleep(Duration::from_millis(20));
                     continue;
@@ -108,6 +124,8 @@ pub fn write(proto: i32, a: &WriteArgs) -> Result<(), String> {
         let sent = s.send(&record_msg(seq, a.gateway, records as u32 & 0xffff, count));
         let result = match sent {
             Ok(_) => wait_ack(s, seq),
+            // ECONNREFUSED: the kernel socket went away (module unloading).
+            Err(e) if a.reopen && module_absent(&e) => Ok(libc::EAGAIN),
             Err(e) => Err(format!("send: {e}")),
         };
         if a.reopen {
@@ -120,7 +138,7 @@ pub fn write(proto: i32, a: &WriteArgs) -> Result<(), String> {
                 count = rng.range(1, 1000) as u32;
             }
             // EAGAIN: the namespace's state is not there yet (module loading).
-            Ok(_) | Err(_) if a.reopen => {
+            Ok(libc::EAGAIN) if a.reopen => {
                 unavailable += 1;
                 sleep(Duration::from_millis(20));
             }
