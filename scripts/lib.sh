@@ -42,9 +42,10 @@ total_elapsed() { _elapsed "$_t0"; }
 
 # Kernel flavors: default (lockdep, debug info, kCFI) and debug (+ KASAN,
 # kmemleak, UBSAN, DEBUG_OBJECTS, DEBUG_NET); see scripts/build-kernel.
-FLAVORS="default debug"
+# shellcheck disable=SC2034 # for the scripts that source this
+FLAVORS="default debug rt"
 check_flavor() {
-	case "$1" in default | debug) ;; *) die "flavor must be default or debug, not '$1'" ;; esac
+	case "$1" in default | debug | rt) ;; *) die "flavor must be default, debug or rt, not '$1'" ;; esac
 }
 # kernel_link FLAVOR: the link to the flavor's cached kernel tree.
 kernel_link() {
@@ -57,14 +58,15 @@ module_dir() {
 
 # initramfs_key: what the guest initramfs depends on (scripts/mkinitramfs): the
 # guest tools' names, sizes, times and inodes (no hashing of megabytes: every
-# guest boot asks) and the content of guest-init, guest-net.sh and mkinitramfs. (The archive
+# guest boot asks) and the content of guest-init, guest-net.sh, guest-insmod.c and mkinitramfs. (The archive
 # is self-contained: a library upgraded on the host does not break it.)
 GUEST_BUSYBOX=/bin/busybox GUEST_ARPING=/usr/bin/arping
 for GUEST_IP in /usr/sbin/ip /sbin/ip /bin/ip; do [ -x "$GUEST_IP" ] && break; done
 initramfs_key() {
 	{
 		stat -L -c '%n %s %Y %i' "$GUEST_BUSYBOX" "$GUEST_IP" "$GUEST_ARPING" 2>&1
-		cat "$FIB_STAT_ROOT/scripts/guest-init" "$FIB_STAT_ROOT/scripts/guest-net.sh" "$FIB_STAT_ROOT/scripts/mkinitramfs"
+		cat "$FIB_STAT_ROOT/scripts/guest-init" "$FIB_STAT_ROOT/scripts/guest-net.sh" "$FIB_STAT_ROOT/scripts/guest-insmod.c" \
+			"$FIB_STAT_ROOT/scripts/mkinitramfs"
 	} | sha256sum | cut -c1-16
 }
 

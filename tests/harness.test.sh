@@ -66,7 +66,7 @@ test_guest_panic_is_reported() {
 	# No init: the guest kernel panics at boot ("No working init found").
 	local o=$TEST_TMP/panic.out start secs
 	start=$(date +%s)
-	vm "$o" --timeout 60 --append "rdinit=/nonexistent init=/nonexistent" -- true
+	vm "$o" --timeout 60 --append "rdinit=/nonexistent init=/nonexistent" --allow-reports=kernel_panic -- true
 	secs=$(($(date +%s) - start))
 	check_eq "vm-run status for a panicked guest" 125 "$vm_rc"
 	check_grep "reported" 'guest kernel panicked' "$o"
@@ -106,6 +106,11 @@ test_usage_errors() {
 	_usage_error "^vm-run: error: --cpus must be 1\.\.64$" --cpus=0 -- true
 	_usage_error "^vm-run: error: --flavor must be default or debug, not 'fancy'$" --flavor fancy -- true
 	_usage_error "^vm-run: error: unknown option '--bogus'$" --bogus -- true
+	_usage_error "^vm-run: error: unknown option '--bogus'$" --timeout 5 --bogus
+	_usage_error "^vm-run: error: unknown option '-v'$" -v -- true
+	_usage_error "^vm-run: error: --qemu-arg needs a value$" --qemu-arg
+	_usage_error "^vm-run: error: --allow-reports: unknown report kind 'lockdep' \(the kinds are in tools/fibstat/EXPLAIN\.md, \"Recognised reports\": inconsistent_lock_state, warning, kasan, \.\.\.\)$" --allow-reports=warning,lockdep -- true
+	_usage_error "^vm-run: error: --allow-reports=KIND\[,KIND\.\.\.\]: 'Warning' is not a comma-separated list of report kinds$" --allow-reports=Warning -- true
 	_usage_error "^vm-run: error: unexpected argument 'true' \(COMMAND goes after --\)$" true
 	_usage_error "^vm-run: error: --module /nonexistent/x\.ko: no such readable file$" --module /nonexistent/x.ko -- true
 	_usage_error "^vm-run: error: --verbose takes no value$" --verbose=1 -- true

@@ -77,6 +77,112 @@ _my_modules() {
 	echo "$d"
 }
 
+# _lockbug_modules: $TEST_TMP/lockbug/*.ko, built against the project kernel
+# from one source: a spinlock taken with spin_lock() in process context (module
+# init) and then in interrupt context, lockbug_soft.ko in a timer (softirq),
+# lockbug_hard.ko in an HRTIMER_MODE_REL_HARD hrtimer (hardirq); their fixed
+# versions take it with spin_lock_bh() / spin_lock_irqsave() in init. And
+# initfail.ko, whose init logs one line and fails with -ENODEV.
+_lockbug_modules() {
+	local d=$TEST_TMP/lockbug m
+	if [ ! -f "$d/initfail.ko" ]; then
+		mkdir -p "$d"
+		cat >"$d/lockbug.c" <<-'EOF'
+		#include <linux/completion.h>
+		#include <linux/hrtimer.h>
+		#include <linux/init.h>
+		#include <linux/module.h>
+		#include <linux/spinlock.h>
+		#include <linux/timer.h>
+		static DEFINE_SPINLOCK(lockbug_lock);
+		static unsigned long lockbug_count;
+		static DECLARE_COMPLETION(lockbug_done);
+		#ifdef HARD
+		static struct hrtimer lockbug_timer;
+		static enum hrtimer_restart lockbug_hardirq_fn(struct hrtimer *t)
+		{
+			spin_lock(&lockbug_lock);
+			lockbug_count++;
+			spin_unlock(&lockbug_lock);
+			complete(&lockbug_done);
+			return HRTIMER_NORESTART;
+		}
+		#else
+		static struct timer_list lockbug_timer;
+		static void lockbug_softirq_fn(struct timer_list *t)
+		{
+			spin_lock(&lockbug_lock);
+			lockbug_count++;
+			spin_unlock(&lockbug_lock);
+			complete(&lockbug_done);
+		}
+		#endif
+		static int __init lockbug_init(void)
+		{
+		#if defined(FIXED) && defined(HARD)
+			unsigned long flags;
+			spin_lock_irqsave(&lockbug_lock, flags);
+			lockbug_count++;
+			spin_unlock_irqrestore(&lockbug_lock, flags);
+		#elif defined(FIXED)
+			spin_lock_bh(&lockbug_lock);
+			lockbug_count++;
+			spin_unlock_bh(&lockbug_lock);
+		#else
+			spin_lock(&lockbug_lock);
+			lockbug_count++;
+			spin_unlock(&lockbug_lock);
+		#endif
+		#ifdef HARD
+			hrtimer_init(&lockbug_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+			lockbug_timer.function = lockbug_hardirq_fn;
+			hrtimer_start(&lockbug_timer, ms_to_ktime(1), HRTIMER_MODE_REL_HARD);
+		#else
+			timer_setup(&lockbug_timer, lockbug_softirq_fn, 0);
+			mod_timer(&lockbug_timer, jiffies + 1);
+		#endif
+			wait_for_completion(&lockbug_done);
+			pr_info("%s: both sides took the lock (%lu)\n", KBUILD_MODNAME, lockbug_count);
+			return 0;
+		}
+		static void __exit lockbug_exit(void)
+		{
+		#ifdef HARD
+			hrtimer_cancel(&lockbug_timer);
+		#else
+			timer_delete_sync(&lockbug_timer);
+		#endif
+		}
+		module_init(lockbug_init);
+		module_exit(lockbug_exit);
+		MODULE_LICENSE("GPL");
+		MODULE_DESCRIPTION("vm-run test module: a lock taken in process and interrupt context");
+		EOF
+		cat >"$d/initfail.c" <<-'EOF'
+		#include <linux/init.h>
+		#include <linux/module.h>
+		static int __init initfail_init(void)
+		{
+			pr_info("initfail: init runs\n");
+			return -ENODEV;
+		}
+		module_init(initfail_init);
+		MODULE_LICENSE("GPL");
+		MODULE_DESCRIPTION("vm-run test module whose init fails");
+		EOF
+		for m in lockbug_soft lockbug_soft_fixed lockbug_hard lockbug_hard_fixed; do cp "$d/lockbug.c" "$d/$m.c"; done
+		cat >"$d/Kbuild" <<-'EOF'
+		obj-m := lockbug_soft.o lockbug_soft_fixed.o lockbug_hard.o lockbug_hard_fixed.o initfail.o
+		CFLAGS_lockbug_soft_fixed.o := -DFIXED
+		CFLAGS_lockbug_hard.o := -DHARD
+		CFLAGS_lockbug_hard_fixed.o := -DHARD -DFIXED
+		EOF
+		make -C "$ROOT/build/kernel" M="$d" LLVM=-19 modules >"$d/build.log" 2>&1 ||
+			_fail "building the lockbug test modules failed: $(tail -n 20 "$d/build.log")"
+	fi
+	echo "$d"
+}
+
 # _stub_qemu: a PATH directory whose qemu-system-x86_64 only records that it ran.
 _stub_qemu() {
 	local d=$TEST_TMP/stub
@@ -118,7 +224,8 @@ test_my_kernel_and_my_modules_in_order() {
 	check_clean_log "own kernel and modules" "$o"
 	# The image that booted is the copy: the QEMU command line says so.
 	local line
-	line=$("$VM_RUN" --dry-run --kernel "$k" -- true)
+	line=$("$VM_RUN" --dry-run --kernel "$k" -- true 2>"$TEST_TMP/mine.dry.err")
+	rm -rf "$(sed -n 's/^vm-run: --dry-run: kept \([^ ]*\) .*/\1/p' "$TEST_TMP/mine.dry.err")"
 	[[ "$line" == *" -kernel $k/arch/x86/boot/bzImage "* ]] || _fail "--kernel DIR not used as the image: $line"
 }
 
@@ -137,6 +244,167 @@ test_module_that_does_not_load_is_126() {
 	vm "$o" --kernel "$k" --module "$TEST_TMP/junk.ko" -- true
 	check_eq "vm-run status for junk.ko" 126 "$vm_rc"
 	check_grep "insmod's error" "^vm-run: guest setup failed: insmod $TEST_TMP/junk\.ko: insmod: can't insert '[^']*junk\.ko': invalid module format" "$o"
+}
+
+# _fake_guest: a PATH directory whose qemu-system-x86_64 plays a guest that ran
+# COMMAND: console and output lines through vm-run's FIFOs, then $FAKE_DMESG as
+# the guest's dmesg, debug_locks $FAKE_DEBUG_LOCKS, status $FAKE_STATUS; and
+# $TEST_TMP/fake-vmlinuz, a file with a bzImage header to boot.
+_fake_guest() {
+	local d=$TEST_TMP/fakeguest
+	mkdir -p "$d"
+	cat >"$d/qemu-system-x86_64" <<-'EOF'
+	#!/bin/bash
+	for a; do case "$a" in local,id=ctl,path=*) ctl=${a#local,id=ctl,path=}; ctl=${ctl%%,*} ;; esac; done
+	printf 'fib-stat: COMMAND starts\nfib-stat: COMMAND ended\n' >"$ctl/console.fifo"
+	echo "fake COMMAND output" >"$ctl/out.fifo"
+	cat "$FAKE_DMESG" >"$ctl/dmesg"
+	printf ' debug_locks: %s\n' "${FAKE_DEBUG_LOCKS:-1}" >"$ctl/lockdep_stats"
+	echo "${FAKE_STATUS:-0}" >"$ctl/status"
+	EOF
+	chmod +x "$d/qemu-system-x86_64"
+	{ head -c 514 /dev/zero; printf HdrS; head -c 1000 /dev/zero; } >"$TEST_TMP/fake-vmlinuz"
+	echo "$d"
+}
+
+# The verdict on the kernel log, with a fake guest (no boot): every distinct
+# report one line (kind, title, count), the status 123 unless each is allowed,
+# COMMAND's status otherwise; lockdep off without a report counts; a parser
+# that fails is no success.
+test_report_verdict_with_a_fake_guest() {
+	local fake k=$TEST_TMP/fake-dmesg o=$TEST_TMP/fake.out keep=$TEST_TMP/fake-keep
+	fake=$(_fake_guest)
+	mkdir -p "$keep"
+	printf '%s\n' '[    0.000000] Linux version 6.12.0-fib-stat' \
+		'[    1.000000] WARNING: CPU: 0 PID: 1 at fake.c:1 fake_report+0x0/0x10' '[    1.000001] Modules linked in:' \
+		'[    2.000000] UBSAN: array-index-out-of-bounds in fake.c:3:5' "[    2.000001] index 4 is out of range for type 'int[4]'" \
+		'[    2.000003] Call Trace:' '[    2.000004]  <TASK>' '[    2.000005]  fake_index+0x10/0x20' '[    2.000006]  </TASK>' \
+		'[    2.100000] ---[ end trace ]---' \
+		'[    3.000000] WARNING: CPU: 0 PID: 1 at fake.c:1 fake_report+0x0/0x10' >"$k"
+	_fake_run() { # STATUS DMESG DEBUG_LOCKS vm-run args...
+		local st=$1 dm=$2 dl=$3
+		shift 3
+		vm_rc=0
+		FAKE_STATUS=$st FAKE_DMESG=$dm FAKE_DEBUG_LOCKS=$dl FIB_STAT_ACCEL=tcg TMPDIR=$keep PATH=$fake:$PATH \
+			"$VM_RUN" --kernel "$TEST_TMP/fake-vmlinuz" "$@" -- true >"$o" 2>"$o.err" || vm_rc=$?
+		grep '^vm-run: guest kernel report' "$o.err" >"$o.reports" || true
+	}
+	_fake_run 0 "$k" 0
+	check_eq "status with two kinds of reports" 123 "$vm_rc"
+	check_eq "one line per distinct report" "vm-run: guest kernel report: warning: WARNING in fake_report (2 times)|vm-run: guest kernel report: ubsan: UBSAN: array-index-out-of-bounds in fake_index" \
+		"$(tr '\n' '|' <"$o.reports" | sed 's/|$//')"
+	check_grep "the exit line" '^vm-run: the guest kernel reported: exit 123 \(COMMAND exited 0\); kept ' "$o.err"
+	check_eq "COMMAND's output still on stdout" "fake COMMAND output" "$(cat "$o")"
+	_fake_run 3 "$k" 0
+	check_eq "status when COMMAND failed too" 123 "$vm_rc"
+	check_grep "COMMAND's status in the exit line" '^vm-run: the guest kernel reported: exit 123 \(COMMAND exited 3\); kept ' "$o.err"
+	_fake_run 0 "$k" 0 --allow-reports=ubsan
+	check_eq "one of two kinds allowed" 123 "$vm_rc"
+	check_grep "the allowed one says so" '^vm-run: guest kernel report, allowed: ubsan: ' "$o.reports"
+	_fake_run 3 "$k" 0 --allow-reports=ubsan --allow-reports=warning
+	check_eq "both allowed: COMMAND's status" 3 "$vm_rc"
+	_fake_run 0 "$k" 0 --allow-reports
+	check_eq "all allowed" 0 "$vm_rc"
+	check_eq "every line says allowed" 2 "$(grep -c '^vm-run: guest kernel report, allowed: ' "$o.reports")"
+	printf '[    0.000000] Linux version 6.12.0-fib-stat\n' >"$k.clean"
+	_fake_run 0 "$k.clean" 1
+	check_eq "a clean log" 0 "$vm_rc"
+	check_eq "nothing printed but the note on the unchecked image" "vm-run: cannot check $TEST_TMP/fake-vmlinuz: no .config next to it and no CONFIG_IKCONFIG in it; booting it unchecked (give the built tree with --kernel DIR to have it checked)" \
+		"$(cat "$o.err")"
+	_fake_run 0 "$k.clean" 0
+	check_eq "lockdep off without a report" 123 "$vm_rc"
+	check_eq "its line" "vm-run: guest kernel report: debug_locks_off: lockdep turned itself off (debug_locks 0) and the log holds no report fibstat explain knows" "$(cat "$o.reports")"
+	_fake_run 0 "$k.clean" 0 --allow-reports=debug_locks_off
+	check_eq "lockdep off, allowed by kind" 0 "$vm_rc"
+	: >"$k.empty"
+	_fake_run 0 "$k.empty" 1
+	check_eq "an empty kernel log (fibstat explain warns about it)" 0 "$vm_rc"
+	check_eq "no report in an empty log" "" "$(cat "$o.reports")"
+	check_eq "nothing kept" "" "$(find "$keep" -mindepth 1 -maxdepth 1 -newer "$k.empty")"
+	# A parser that fails gives no verdict: status 2, the log kept.
+	local b=$TEST_TMP/fake-build f
+	mkdir -p "$b/bin"
+	for f in initramfs.cpio initramfs.cpio.key initramfs.cpio.list; do ln -sf "$ROOT/build/$f" "$b/$f"; done
+	printf '#!/bin/sh\necho "fibstat: broken" >&2\nexit 2\n' >"$b/bin/fibstat"
+	chmod +x "$b/bin/fibstat"
+	FIB_STAT_BUILD=$b _fake_run 0 "$k.clean" 1
+	check_eq "status when fibstat explain fails" 2 "$vm_rc"
+	check_grep "why" "^vm-run: error: $b/bin/fibstat explain could not read the guest kernel log \(exit 2: fibstat: broken\): rebuild it with 'make tool'; the log is kept in $keep/fib-stat-vm\.[A-Za-z0-9]+/kernel\.log \(guest status 0\)$" "$o.err"
+}
+
+# A module's init that fails runs once: vm-run loads with one finit_module()
+# (busybox insmod would retry with init_module() and run it again).
+test_failing_module_init_runs_once() {
+	local d o=$TEST_TMP/initfail.out
+	d=$(_lockbug_modules)
+	vm "$o" --module "$d/initfail.ko" -- echo must-not-run
+	check_eq "vm-run status" 126 "$vm_rc"
+	check_grep "insmod's error" "^vm-run: guest setup failed: insmod $d/initfail\.ko: insmod: can't insert '/run/fib-stat/mod/1/initfail\.ko': No such device$" "$o"
+	check_eq "times the init ran" 1 "$(kernel_log "$o" | grep -c '\] initfail: init runs$')"
+}
+
+# _report_run NAME MODULE [vm-run options...]: MODULE.ko of _lockbug_modules in
+# a guest (TMPDIR of its own: a kept control directory lands there).
+_report_run() {
+	local name=$1 ko=$2 d
+	shift 2
+	d=$(_lockbug_modules)
+	mkdir -p "$TEST_TMP/keep-$name"
+	TMPDIR=$TEST_TMP/keep-$name vm "$TEST_TMP/$name.out" --module "$d/$ko.ko" "$@" -- true
+}
+
+# A lock taken with spin_lock() in process context and in a timer (softirq):
+# lockdep's report makes vm-run exit 123 with one line naming it and a command
+# that decodes it with source lines; --allow-reports=KIND lets it through; the
+# fixed module (spin_lock_bh) exits 0.
+test_softirq_lock_bug_exits_123() {
+	local o=$TEST_TMP/softbug.out keep cmd line
+	_report_run softbug lockbug_soft
+	check_eq "vm-run status" 123 "$vm_rc"
+	check_grep "lockdep's report" 'inconsistent \{SOFTIRQ-ON-W\} -> \{IN-SOFTIRQ-W\} usage\.' "$o"
+	check_eq "the report, one line" "vm-run: guest kernel report: inconsistent_lock_state: inconsistent lock state in lockbug_softirq_fn" \
+		"$(grep '^vm-run: guest kernel report' "$o.tty")"
+	keep=$(find "$TEST_TMP/keep-softbug" -mindepth 1 -maxdepth 1 -name 'fib-stat-vm.*')
+	if [ -z "$keep" ] || [ ! -f "$keep/kernel.log" ] || [ ! -f "$keep/mod/1/lockbug_soft.ko" ]; then
+		_fail "no kept control directory with kernel.log and the module: '$keep'"
+	fi
+	check_eq "how to decode it" "vm-run: decode with source lines: $ROOT/build/bin/fibstat explain --vmlinux $ROOT/build/kernel/vmlinux --modules $keep $keep/kernel.log" \
+		"$(grep '^vm-run: decode with source lines: ' "$o.tty")"
+	check_eq "why the status" "vm-run: the guest kernel reported: exit 123 (COMMAND exited 0); kept $keep (kernel.log, the modules; rm -rf it when done); --allow-reports[=KIND,...] accepts reports" \
+		"$(tail -n 1 "$o.tty")"
+	check_grep "--log has the lines too" '^vm-run: guest kernel report: inconsistent_lock_state: ' "$o"
+	# The printed command decodes the report down to the module's source line.
+	cmd=$(sed -n 's/^vm-run: decode with source lines: //p' "$o.tty")
+	line=$(awk '/^static void lockbug_softirq_fn/ { f = 1 } f && /spin_lock\(&lockbug_lock\)/ { print NR; exit }' "$TEST_TMP/lockbug/lockbug_soft.c")
+	eval "$cmd" >"$o.decoded" 2>&1 || _fail "the decode command failed: $(tail -n 5 "$o.decoded")"
+	check_grep "decoded to the interrupt side's source line" "lockbug_soft\.c:$line" "$o.decoded"
+	# Allowed by kind: status 0, the line says so; another kind allowed: still 123.
+	_report_run softbug-allowed lockbug_soft --allow-reports=warning,inconsistent_lock_state
+	check_eq "status with --allow-reports=warning,inconsistent_lock_state" 0 "$vm_rc"
+	check_eq "the report, allowed" "vm-run: guest kernel report, allowed: inconsistent_lock_state: inconsistent lock state in lockbug_softirq_fn" \
+		"$(grep '^vm-run: guest kernel report' "$TEST_TMP/softbug-allowed.out.tty")"
+	check_eq "nothing kept when allowed" "" "$(ls -A "$TEST_TMP/keep-softbug-allowed")"
+	# The fix: spin_lock_bh() in process context.
+	_report_run softfixed lockbug_soft_fixed
+	check_eq "status of the fixed module" 0 "$vm_rc"
+	check_grep "both sides ran" '\] lockbug_soft_fixed: both sides took the lock \(2\)$' "$TEST_TMP/softfixed.out"
+	check_no_grep "no report line" '^vm-run: guest kernel report' "$TEST_TMP/softfixed.out.tty"
+	check_clean_log "fixed softirq module" "$TEST_TMP/softfixed.out"
+}
+
+# The same in hard-irq context: an HRTIMER_MODE_REL_HARD hrtimer; the fix is
+# spin_lock_irqsave().
+test_hardirq_lock_bug_exits_123() {
+	local o=$TEST_TMP/hardbug.out
+	_report_run hardbug lockbug_hard
+	check_eq "vm-run status" 123 "$vm_rc"
+	check_grep "lockdep's report" 'inconsistent \{HARDIRQ-ON-W\} -> \{IN-HARDIRQ-W\} usage\.' "$o"
+	check_eq "the report, one line" "vm-run: guest kernel report: inconsistent_lock_state: inconsistent lock state in lockbug_hardirq_fn" \
+		"$(grep '^vm-run: guest kernel report' "$o.tty")"
+	_report_run hardfixed lockbug_hard_fixed
+	check_eq "status of the fixed module" 0 "$vm_rc"
+	check_grep "both sides ran" '\] lockbug_hard_fixed: both sides took the lock \(2\)$' "$TEST_TMP/hardfixed.out"
+	check_clean_log "fixed hardirq module" "$TEST_TMP/hardfixed.out"
 }
 
 test_bare_image_boots_unchecked() {
@@ -180,7 +448,9 @@ test_kernel_missing_options_is_refused() {
 	# found inside (an LZ4 payload, as in the project's bzImage) and checked.
 	local ik=$TEST_TMP/ikconfig-image
 	{
-		head -c 4096 /dev/zero
+		head -c 514 /dev/zero
+		printf HdrS # the bzImage header's magic, at 0x202
+		head -c 3578 /dev/zero
 		{ head -c 1000 /dev/urandom; printf 'IKCFG_ST'; gzip -9c "$bad/.config"; printf 'IKCFG_ED'; head -c 1000 /dev/urandom; } | lz4 -l -c
 	} >"$ik"
 	rc=0
@@ -191,16 +461,76 @@ test_kernel_missing_options_is_refused() {
 	[ ! -e "$stub/ran" ] || _fail "QEMU was started: $(cat "$stub/ran")"
 }
 
+# _refused WANT vm-run ARGS...: vm-run exits 2 with the one line WANT on stderr,
+# nothing on stdout, QEMU not started (a stub on PATH records any start).
+_refused() {
+	local want=$1 stub rc=0
+	shift
+	stub=$(_stub_qemu)
+	PATH=$stub:$PATH "$VM_RUN" "$@" >"$TEST_TMP/refused.out" 2>"$TEST_TMP/refused.err" || rc=$?
+	check_eq "status of vm-run $*" 2 "$rc"
+	check_eq "stderr of vm-run $*" "$want" "$(cat "$TEST_TMP/refused.err")"
+	check_eq "stdout of vm-run $*" "" "$(cat "$TEST_TMP/refused.out")"
+	[ ! -e "$stub/ran" ] || _fail "vm-run $* started QEMU: $(cat "$stub/ran")"
+}
+
+# Host-side mistakes are found before the guest boots: one line, what failed and what to do.
+test_refused_before_boot() {
+	local h=$TEST_TMP/hostcmd
+	mkdir -p "$h"
+	printf '#!/bin/sh\necho hi\n' >"$h/test.sh"
+	chmod +x "$h/test.sh"
+	_refused "vm-run: error: --log $TEST_TMP/no-such-dir/run.log: cannot write it (No such file or directory): give a file in a writable directory" \
+		--log "$TEST_TMP/no-such-dir/run.log" -- true
+	_refused "vm-run: error: --log /etc/passwd/run.log: cannot write it (Not a directory): give a file in a writable directory" \
+		--log /etc/passwd/run.log -- true
+	_refused "vm-run: error: --log $TEST_TMP is a directory: give a file path" --log "$TEST_TMP" -- true
+	_refused "vm-run: error: --kernel /etc/passwd is not a bzImage (no \"HdrS\" boot header at offset 0x202): give an x86 kernel image (arch/x86/boot/bzImage, /boot/vmlinuz-*) or a built kernel tree" \
+		--kernel /etc/passwd -- true
+	# COMMAND as a host path: the guest sees only --share DIR, at /share, where COMMAND runs.
+	_refused "vm-run: error: COMMAND $h/test.sh is a host path the guest cannot see: share its directory and run it there: --share $h -- ./test.sh" \
+		-- "$h/test.sh"
+	_refused "vm-run: error: COMMAND $h/test.sh is a host path; the guest has --share $h at /share, where COMMAND runs: give ./test.sh (or /share/test.sh)" \
+		--share "$h" -- "$h/test.sh"
+	(cd "$h" && _refused "vm-run: error: COMMAND ./test.sh is not in --share $ROOT, where COMMAND runs (as /share): --share $h -- ./test.sh" -- ./test.sh)
+	_refused "vm-run: error: COMMAND ./nope.sh: no such file in --share $h, where COMMAND runs (as /share)" --share "$h" -- ./nope.sh
+	_refused "vm-run: error: COMMAND /share/nope.sh: no nope.sh in --share $h (mounted at /share): give a file of that directory" \
+		--share "$h" -- /share/nope.sh
+	_refused "vm-run: error: COMMAND /usr/bin/no-such-tool: no such file in the guest (nor on the host); the guest has --share $ROOT at /share, where COMMAND runs" \
+		-- /usr/bin/no-such-tool
+	# The kernel log parser vm-run needs after the run (no build/bin/fibstat, none on PATH).
+	local path='' dir
+	while IFS= read -r -d: dir; do [ -x "$dir/fibstat" ] || path+=$dir:; done <<<"$PATH:"
+	PATH=${path%:} HOME=$TEST_TMP FIB_STAT_BUILD=$TEST_TMP/nobuild \
+		_refused "vm-run: error: no $TEST_TMP/nobuild/bin/fibstat (or fibstat on PATH) to read the guest kernel log with: run 'make tool'" -- true
+	# What the guest has passes: its own tools, files of --share by either name.
+	local stub p
+	stub=$(_stub_qemu)
+	for p in /usr/sbin/ip /bin/busybox ./test.sh /share/test.sh; do
+		PATH=$stub:$PATH "$VM_RUN" --dry-run --share "$h" -- "$p" >/dev/null 2>"$TEST_TMP/dry.err" ||
+			_fail "vm-run --dry-run -- $p refused: $(cat "$TEST_TMP/dry.err")"
+		rm -rf "$(sed -n 's/^vm-run: --dry-run: kept \([^ ]*\) .*/\1/p' "$TEST_TMP/dry.err")"
+	done
+}
+
 # --- --dry-run, --append, --opt=value ---
 
 test_dry_run_prints_the_qemu_command_line() {
 	local stub out rc=0
 	stub=$(_stub_qemu)
 	out=$(PATH=$stub:$PATH "$VM_RUN" --dry-run --cpus=3 --memory 512 --topology=vmxnet3 --lock bh \
-		--append 'foo=bar' --append=baz -- sh -c 'echo hi') || rc=$?
+		--append 'foo=bar' --append=baz --qemu-arg -device --qemu-arg=virtio-rng-pci -- sh -c 'echo hi' 2>"$TEST_TMP/dry.err") || rc=$?
 	check_eq "status" 0 "$rc"
 	check_eq "one line" 1 "$(printf '%s\n' "$out" | wc -l)"
 	[ ! -e "$stub/ran" ] || _fail "--dry-run started QEMU: $(cat "$stub/ran")"
+	# The control directory it names is kept, with COMMAND and the module, and said so.
+	local ctl
+	ctl=$(sed -n 's/^vm-run: --dry-run: kept \([^ ]*\) .*/\1/p' "$TEST_TMP/dry.err")
+	check_eq "the note" "vm-run: --dry-run: kept $ctl for that command line (COMMAND in cmd, the modules, the tools); the guest writes its status and dmesg there; rm -rf $ctl when done" \
+		"$(cat "$TEST_TMP/dry.err")"
+	check_eq "COMMAND kept" "exec sh -c echo\ hi" "$(tail -n 1 "$ctl/cmd")"
+	[ -f "$ctl/fib_stat.ko" ] || _fail "no module in $ctl"
+	rm -rf "$ctl"
 	# It is a valid shell command line: parse it back into words.
 	local -a w
 	eval "w=($out)"
@@ -214,14 +544,36 @@ test_dry_run_prints_the_qemu_command_line() {
 	local i append=
 	for i in "${!w[@]}"; do [ "${w[$i]}" = -append ] && append=${w[$((i + 1))]}; done
 	[[ "$append" == *" fibstat.topology=vmxnet3 foo=bar baz" ]] || _fail "-append '$append' does not end with the topology and both --append values"
+	check_eq "--qemu-arg, in order, at the end" "-device virtio-rng-pci" "${w[*]: -2}"
+	[[ "$joined" == *" local,id=ctl,path=$ctl,security_model=none "* ]] || _fail "the line does not share $ctl: $out"
 	# FIB_STAT_VM_APPEND still works, as a deprecated alias.
 	out=$(FIB_STAT_VM_APPEND=old=1 PATH=$stub:$PATH "$VM_RUN" --dry-run -- true 2>"$TEST_TMP/dry.err")
+	rm -rf "$(sed -n 's/^vm-run: --dry-run: kept \([^ ]*\) .*/\1/p' "$TEST_TMP/dry.err")"
 	eval "w=($out)"
 	append=
 	for i in "${!w[@]}"; do [ "${w[$i]}" = -append ] && append=${w[$((i + 1))]}; done
 	[[ "$append" == *" fibstat.topology=none old=1" ]] || _fail "FIB_STAT_VM_APPEND ignored: -append '$append'"
 	check_grep "deprecation note" '^vm-run: FIB_STAT_VM_APPEND is deprecated: use --append$' "$TEST_TMP/dry.err"
 	[ ! -e "$stub/ran" ] || _fail "--dry-run started QEMU: $(cat "$stub/ran")"
+}
+
+# The --dry-run line runs as it is: the guest boots, runs COMMAND (its output
+# on the line's stdout) and writes its status into the kept directory; a
+# --qemu-arg device is there.
+test_dry_run_line_replays() {
+	local out ctl rc=0
+	out=$("$VM_RUN" --flavor "$FIB_STAT_FLAVOR" --dry-run --qemu-arg -device --qemu-arg virtio-rng-pci -- \
+		sh -c 'echo replayed-$((6*7)); cat /sys/bus/pci/devices/*/device | grep -c "^0x1005$"; exit 5' 2>"$TEST_TMP/replay.err")
+	ctl=$(sed -n 's/^vm-run: --dry-run: kept \([^ ]*\) .*/\1/p' "$TEST_TMP/replay.err")
+	[ -d "$ctl" ] || _fail "no kept directory: $(cat "$TEST_TMP/replay.err")"
+	timeout 120 bash -c "$out" </dev/null >"$TEST_TMP/replay.out" 2>&1 || rc=$?
+	tr -d '\r' <"$TEST_TMP/replay.out" >"$TEST_TMP/replay.txt"
+	check_eq "QEMU's status (the guest powered off)" 0 "$rc"
+	check_grep "COMMAND ran, its output on stdout" '^replayed-42$' "$TEST_TMP/replay.txt"
+	check_grep "the --qemu-arg device (virtio-rng, PCI id 0x1005)" '^1$' "$TEST_TMP/replay.txt"
+	check_eq "COMMAND's status in the kept directory" 5 "$(cat "$ctl/status")"
+	check_grep "and the kernel log" 'Linux version ' "$ctl/dmesg"
+	rm -rf "$ctl"
 }
 
 # --- live output, quiet by default ---
@@ -257,10 +609,18 @@ test_quiet_unless_failed_or_reported() {
 	check_eq "stdout" out "$(cat "$o.stdout")"
 	check_grep "kernel log printed" '^\[ *0\.0+\] Linux version ' "$o.stderr"
 	check_grep "summary printed" '^guest debug_locks: +1$' "$o.stderr"
-	# A kernel report in the log, COMMAND fine: printed too.
-	vm "$o" -- sh -c 'echo "<4>WARNING: CPU: 0 PID: 1 at fake.c:1 fake_report+0x0/0x10" >/dev/kmsg'
-	check_eq "status" 0 "$vm_rc"
+	# A kernel report in the log, COMMAND fine: printed too, and status 123
+	# unless --allow-reports (all kinds, or this one by name) accepts it.
+	mkdir -p "$TEST_TMP/quiet-keep"
+	TMPDIR=$TEST_TMP/quiet-keep vm "$o" -- sh -c 'echo "<4>WARNING: CPU: 0 PID: 1 at fake.c:1 fake_report+0x0/0x10" >/dev/kmsg'
+	check_eq "status" 123 "$vm_rc"
 	check_grep "report in the log: kernel log printed" '^----- guest kernel log -----$' "$o.tty"
+	check_eq "the report" "vm-run: guest kernel report: warning: WARNING in fake_report" "$(grep '^vm-run: guest kernel report' "$o.tty")"
+	vm "$o" --allow-reports -- sh -c 'echo "<4>WARNING: CPU: 0 PID: 1 at fake.c:1 fake_report+0x0/0x10" >/dev/kmsg'
+	check_eq "status with --allow-reports" 0 "$vm_rc"
+	check_grep "kernel log printed" '^----- guest kernel log -----$' "$o.tty"
+	check_eq "the report, allowed" "vm-run: guest kernel report, allowed: warning: WARNING in fake_report" "$(grep '^vm-run: guest kernel report' "$o.tty")"
+	check_grep "how to decode it: the --log file" "^vm-run: decode with source lines: $ROOT/build/bin/fibstat explain --vmlinux $ROOT/build/kernel/vmlinux $o\$" "$o.tty"
 	# --verbose: the console as it happens (every level) and the summary.
 	vm "$o" --verbose -- true
 	check_eq "status" 0 "$vm_rc"
@@ -366,7 +726,7 @@ test_help_everywhere_starts_nothing() {
 	done
 	rm -f "$stub/ran"
 	for cmd in scripts/vm-run scripts/repro scripts/test scripts/build-kernel scripts/build-module \
-		scripts/build-tool scripts/setup scripts/rust-analyzer scripts/bench-boot tests/run; do
+		scripts/build-tool scripts/setup scripts/rust-analyzer scripts/bench-boot scripts/kunit tests/run; do
 		for h in -h --help; do
 			rc=0
 			out=$(cd "$ROOT" && PATH=$stub:$PATH "$cmd" "$h" 2>&1) || rc=$?
@@ -376,6 +736,12 @@ test_help_everywhere_starts_nothing() {
 		done
 	done
 	[ ! -e "$stub/ran" ] || _fail "--help started something: $(cat "$stub/ran")"
+	# vm-run --help: the firmware it boots with by default, the options and the status it adds.
+	out=$("$VM_RUN" --help)
+	[[ "$out" == *"firmware's MP table, where qboot (the default firmware) lists every CPU and"* ]] || _fail "vm-run --help: --cpus does not name qboot: $out"
+	[[ "$out" == *"--qemu-arg ARG"* ]] || _fail "vm-run --help: --qemu-arg missing"
+	[[ "$out" == *"--allow-reports[=KIND[,KIND...]]"* ]] || _fail "vm-run --help: --allow-reports missing"
+	[[ "$out" == *"123 the guest kernel reported"* ]] || _fail "vm-run --help: exit status 123 not documented"
 	out=$(cd "$ROOT" && make --no-print-directory help)
 	[[ "$out" == *"rust-analyzer"* ]] && [[ "$out" == *"repro"* ]] || _fail "make help: $out"
 	# Usage errors: the cause first, on stderr, exit 2.
@@ -400,7 +766,7 @@ test_ktap_from_tests_run() {
 	test_b_fails() { echo "detail of the failure"; check_eq "answer" 42 41; }
 	test_c_skips() { skip "needs a unicorn"; }
 	EOF
-	(unset HOST_PASSED TEST_FILTER; TMPDIR=$t "$ROOT/tests/run" "$f") >"$TEST_TMP/ktap.out" 2>&1 || rc=$?
+	(unset HOST_PASSED TEST_FILTER CI; TMPDIR=$t "$ROOT/tests/run" "$f") >"$TEST_TMP/ktap.out" 2>&1 || rc=$?
 	check_eq "status with a failure" 1 "$rc"
 	local o=$TEST_TMP/ktap.out
 	check_eq "version line" "TAP version 13" "$(sed -n 1p "$o")"
@@ -410,13 +776,27 @@ test_ktap_from_tests_run() {
 	check_grep "fail" '^not ok 2 sample:test_b_fails # time=[0-9.]+s exit=1 log=' "$o"
 	check_grep "skip" '^ok 3 sample:test_c_skips # SKIP needs a unicorn$' "$o"
 	check_grep "totals" '^# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:0$' "$o"
-	check_eq "closing line" "1 passed, 1 failed" "$(tail -n 1 "$o")"
+	check_eq "closing line" "1 passed, 1 failed, 1 skipped" "$(tail -n 1 "$o")"
 	check_eq "logs kept after a failure" 1 "$(find "$t" -mindepth 1 -maxdepth 1 -name 'fib-stat-test.*' | wc -l)"
 	check_grep "and named" "^# logs: $t/fib-stat-test\." "$o"
 	rm -rf "${t:?}"/*
-	(unset HOST_PASSED; TEST_FILTER=test_a TMPDIR=$t "$ROOT/tests/run" "$f") >"$o" 2>&1 || _fail "a passing run failed: $(cat "$o")"
-	check_eq "closing line" "1 passed, 0 failed" "$(tail -n 1 "$o")"
+	(unset HOST_PASSED CI; TEST_FILTER=test_a TMPDIR=$t "$ROOT/tests/run" "$f") >"$o" 2>&1 || _fail "a passing run failed: $(cat "$o")"
+	check_eq "closing line" "1 passed, 0 failed, 0 skipped" "$(tail -n 1 "$o")"
 	check_eq "temporary directory removed after success" "" "$(ls -A "$t")"
+	# On CI (CI=true) a skip fails the run, unless tests/ci-allowed-skips allows its reason.
+	rc=0
+	(unset HOST_PASSED; CI=true TEST_FILTER=test_c TMPDIR=$t "$ROOT/tests/run" "$f") >"$o" 2>&1 || rc=$?
+	check_eq "status of a CI run with a skip" 1 "$rc"
+	check_grep "why" '^# \| CI=true: skipped \(needs a unicorn\), and tests/ci-allowed-skips does not allow it: CI must have what the test needs \(scripts/setup\)$' "$o"
+	check_grep "a failure, not a skip" '^not ok 1 sample:test_c_skips # time=[0-9.]+s skipped on CI: needs a unicorn$' "$o"
+	check_eq "closing line" "0 passed, 1 failed, 0 skipped" "$(tail -n 1 "$o")"
+	rm -rf "${t:?}"/*
+	printf 'test_d_skips_allowed() { skip "TEST_NO_APT is set: no real apt-get run"; }\n' >>"$f"
+	rc=0
+	(unset HOST_PASSED; CI=true TEST_FILTER=test_d TMPDIR=$t "$ROOT/tests/run" "$f") >"$o" 2>&1 || rc=$?
+	check_eq "status of a CI run with an allowed skip" 0 "$rc"
+	check_grep "an allowed skip" '^ok 1 sample:test_d_skips_allowed # SKIP TEST_NO_APT is set: no real apt-get run$' "$o"
+	check_eq "closing line" "0 passed, 0 failed, 1 skipped" "$(tail -n 1 "$o")"
 	# The guest scripts' KTAP (tests/guest/common.sh), with the guest's busybox sh.
 	rc=0
 	(cd "$TEST_TMP" && TMPDIR=$TEST_TMP /bin/busybox sh -c '. '"$ROOT"'/tests/guest/common.sh; ok "one # two"; x=$(ok "in a subshell"); echo "$x"; fail "three"') >"$o" 2>&1 || rc=$?
@@ -516,3 +896,245 @@ test_rust_analyzer_project() {
 	check_eq "make rust-analyzer LOCK=spin" "scripts/rust-analyzer --lock spin" "$(cd "$ROOT" && make -n --no-print-directory rust-analyzer LOCK=spin KDIR= 2>&1 | grep rust-analyzer | sed 's/ *$//')"
 }
 
+
+# --- make module M=DIR: your own module, C or Rust ---
+
+# _vermagic FILE.ko: the module's vermagic (modinfo's field, read from .modinfo).
+_vermagic() {
+	if command -v modinfo >/dev/null; then
+		modinfo -F vermagic "$1"
+	else
+		tr '\0' '\n' <"$1" | sed -n 's/^vermagic=//p' | head -n 1
+	fi | sed 's/ *$//'
+}
+
+# _kernel_vermagic: the vermagic the kernel under test accepts (VERMAGIC_STRING,
+# in vmlinux's .rodata).
+_kernel_vermagic() {
+	local k=$ROOT/build/kernel release
+	[ "$FIB_STAT_FLAVOR" = default ] || k=$ROOT/build/kernel-$FIB_STAT_FLAVOR
+	release=$(cat "$k/include/config/kernel.release")
+	grep -a -o -m 1 "${release//./\\.} SMP[ A-Za-z0-9_.-]*" "$k/vmlinux" | head -n 1 | sed 's/ *$//'
+}
+
+# _make_m DIR [make variables...]: make module M=DIR for the flavor under test,
+# from the repository; stdout DIR.make.out, stderr DIR.make.err, status $make_rc.
+_make_m() {
+	local d=$1
+	shift
+	make_rc=0
+	(cd "$ROOT" && make --no-print-directory module M="$d" FLAVOR="$FIB_STAT_FLAVOR" "$@") >"$d.make.out" 2>"$d.make.err" || make_rc=$?
+}
+
+test_make_module_m_builds_c_and_rust_modules() {
+	local c=$TEST_TMP/m-c r=$TEST_TMP/m-rust kv o=$TEST_TMP/m.out
+	rm -rf "$c" "$r"
+	mkdir -p "$c" "$r"
+	# C: a module and one that needs its export (as _my_modules).
+	cat >"$c/mymod.c" <<-'EOF'
+	#include <linux/init.h>
+	#include <linux/module.h>
+	int mymod_magic = 0x5eed1234;
+	EXPORT_SYMBOL_GPL(mymod_magic);
+	static int __init mymod_init(void)
+	{
+		pr_info("mymod: loaded, magic %#x\n", mymod_magic);
+		return 0;
+	}
+	static void __exit mymod_exit(void)
+	{
+	}
+	module_init(mymod_init);
+	module_exit(mymod_exit);
+	MODULE_LICENSE("GPL");
+	MODULE_DESCRIPTION("make module M= test module");
+	EOF
+	cat >"$c/mydep.c" <<-'EOF'
+	#include <linux/init.h>
+	#include <linux/module.h>
+	extern int mymod_magic;
+	static int __init mydep_init(void)
+	{
+		pr_info("mydep: loaded, sees magic %#x\n", mymod_magic);
+		return 0;
+	}
+	module_init(mydep_init);
+	MODULE_LICENSE("GPL");
+	MODULE_DESCRIPTION("make module M= test module that needs mymod");
+	EOF
+	echo 'obj-m := mymod.o mydep.o' >"$c/Kbuild"
+	# Rust: the smallest module of the kernel crate.
+	cat >"$r/rust_hello.rs" <<-'EOF'
+	// SPDX-License-Identifier: GPL-2.0
+	//! make module M= test module in Rust.
+	use kernel::prelude::*;
+	module! {
+	    type: RustHello,
+	    name: "rust_hello",
+	    author: "fib-stat tests",
+	    description: "make module M= test module in Rust",
+	    license: "GPL",
+	}
+	struct RustHello;
+	impl kernel::Module for RustHello {
+	    fn init(_module: &'static ThisModule) -> Result<Self> {
+	        pr_info!("loaded, {} + {} = {}\n", 20, 22, 20 + 22);
+	        Ok(RustHello)
+	    }
+	}
+	EOF
+	echo 'obj-m := rust_hello.o' >"$r/Kbuild"
+	kv=$(_kernel_vermagic)
+	[[ "$kv" == *" SMP "* ]] || _fail "no vermagic found in the kernel's vmlinux: '$kv'"
+	_make_m "$c"
+	check_eq "make module M=C-DIR status" 0 "$make_rc"
+	check_eq "the .ko files, listed" "$c/mymod.ko $c/mydep.ko" "$(tr '\n' ' ' <"$c.make.out" | sed 's/ $//')"
+	check_grep "a stage line" "^  module $c \(C, $FIB_STAT_FLAVOR kernel\) +[0-9.]+s$" "$c.make.err"
+	check_eq "mymod.ko vermagic is the kernel's" "$kv" "$(_vermagic "$c/mymod.ko")"
+	check_eq "mydep.ko vermagic is the kernel's" "$kv" "$(_vermagic "$c/mydep.ko")"
+	_make_m "$r"
+	check_eq "make module M=RUST-DIR status" 0 "$make_rc"
+	check_eq "the Rust .ko, listed" "$r/rust_hello.ko" "$(cat "$r.make.out")"
+	check_grep "a stage line" "^  module $r \(Rust, $FIB_STAT_FLAVOR kernel\) +[0-9.]+s$" "$r.make.err"
+	check_eq "rust_hello.ko vermagic is the kernel's" "$kv" "$(_vermagic "$r/rust_hello.ko")"
+	# Built again, nothing changed: kbuild's own dependency tracking.
+	local t
+	t=$(stat -c %Y "$c/mymod.ko")
+	sleep 1
+	_make_m "$c"
+	check_eq "rebuild status" 0 "$make_rc"
+	check_eq "nothing rebuilt" "$t" "$(stat -c %Y "$c/mymod.ko")"
+	# And they load, in that kernel, in order.
+	vm "$o" --module "$c/mymod.ko" --module "$c/mydep.ko" --module "$r/rust_hello.ko" -- true
+	check_eq "vm-run status" 0 "$vm_rc"
+	check_grep "mymod loaded" '\] mymod: loaded, magic 0x5eed1234$' "$o"
+	check_grep "mydep loaded" '\] mydep: loaded, sees magic 0x5eed1234$' "$o"
+	check_grep "the Rust module loaded" '\] rust_hello: loaded, 20 \+ 22 = 42$' "$o"
+	check_clean_log "make module M= modules" "$o"
+}
+
+test_make_module_m_refuses_another_toolchain() {
+	local d=$TEST_TMP/m-refused stub=$TEST_TMP/m-stub want first
+	rm -rf "$d"
+	mkdir -p "$d" "$stub"
+	printf '#include <linux/module.h>\nMODULE_LICENSE("GPL");\n' >"$d/x.c"
+	echo 'obj-m := x.o' >"$d/Kbuild"
+	want="this kernel was built with clang-19 (kCFI); build with LLVM=-19"
+	# gcc: the kernel's kCFI needs clang.
+	_make_m "$d" CC=gcc
+	[ "$make_rc" != 0 ] || _fail "make module M= CC=gcc succeeded"
+	check_eq "CC=gcc: the cause, first" "build-external-module: error: CC=gcc is not clang: $want" "$(head -n 1 "$d.make.err")"
+	# LLVM=1: plain 'clang', here an old one (a stub that only says its version).
+	printf '#!/bin/sh\necho "Debian clang version 14.0.6"\n' >"$stub/clang"
+	chmod +x "$stub/clang"
+	PATH=$stub:$PATH _make_m "$d" LLVM=1
+	[ "$make_rc" != 0 ] || _fail "make module M= LLVM=1 (clang 14) succeeded"
+	check_eq "LLVM=1, clang 14" "build-external-module: error: LLVM=1 runs clang 14: $want" "$(head -n 1 "$d.make.err")"
+	# LLVM=1 without any clang on PATH ('which clang' fails on this machine unless installed).
+	if ! command -v clang >/dev/null; then
+		_make_m "$d" LLVM=1
+		check_eq "LLVM=1, no clang" "build-external-module: error: LLVM=1 finds no clang: $want" "$(head -n 1 "$d.make.err")"
+	fi
+	_make_m "$d" LLVM=-99
+	check_eq "LLVM=-99" "build-external-module: error: LLVM=-99 finds no clang-99: $want" "$(head -n 1 "$d.make.err")"
+	# Refused before kbuild ran: nothing built, no log.
+	check_eq "nothing built in DIR" "Kbuild x.c" "$(ls "$d" | tr '\n' ' ' | sed 's/ $//')"
+	# The directory itself.
+	_make_m "$TEST_TMP/m-nonexistent"
+	check_eq "M= not a directory" "build-external-module: error: M=$TEST_TMP/m-nonexistent is not a directory: give the directory of your module's Kbuild and sources" \
+		"$(head -n 1 "$TEST_TMP/m-nonexistent.make.err")"
+	mkdir -p "$TEST_TMP/m-empty"
+	_make_m "$TEST_TMP/m-empty"
+	check_eq "M= without Kbuild" "build-external-module: error: M=$TEST_TMP/m-empty has no Kbuild or Makefile: write one with 'obj-m := NAME.o' (NAME.c or NAME.rs)" \
+		"$(head -n 1 "$TEST_TMP/m-empty.make.err")"
+	# Without M (or M only in the environment, which kbuild ignores too): the project module.
+	check_eq "make module without M" "scripts/build-module --flavor default bh" "$(cd "$ROOT" && M=$d make -n --no-print-directory module KDIR= | grep build-module | sed 's/ *$//')"
+	first=$(cd "$ROOT" && make -n --no-print-directory modules M="$d" | grep -c build-external-module)
+	check_eq "make modules M=DIR: that module, once" 1 "$first"
+	local out rc=0
+	out=$("$ROOT/scripts/build-external-module" --help) || rc=$?
+	check_eq "--help status" 0 "$rc"
+	[[ "$out" == *"make module M=DIR"* ]] || _fail "--help: $out"
+}
+
+# README "Test your own module", step by step: a lock taken with spin_lock() in
+# process context and in a timer (softirq); lockdep's report decoded with the
+# module's source lines; the fixed module (spin_lock_bh) runs clean.
+test_make_module_m_readme_walkthrough() {
+	local d=$TEST_TMP/m-walk o=$TEST_TMP/m-walk.log vmlinux=$ROOT/build/kernel/vmlinux rc
+	[ "$FIB_STAT_FLAVOR" = default ] || vmlinux=$ROOT/build/kernel-$FIB_STAT_FLAVOR/vmlinux
+	rm -rf "$d"
+	mkdir -p "$d"
+	cat >"$d/mymod.c" <<-'EOF'
+	#include <linux/completion.h>
+	#include <linux/module.h>
+	#include <linux/spinlock.h>
+	#include <linux/timer.h>
+	static DEFINE_SPINLOCK(mymod_lock);
+	static unsigned long mymod_count;
+	static struct timer_list mymod_timer;
+	static DECLARE_COMPLETION(mymod_ticked);
+	static void mymod_tick(struct timer_list *t)
+	{
+		spin_lock(&mymod_lock);
+		mymod_count++;
+		spin_unlock(&mymod_lock);
+		complete(&mymod_ticked);
+	}
+	static int __init mymod_init(void)
+	{
+		timer_setup(&mymod_timer, mymod_tick, 0);
+		mod_timer(&mymod_timer, jiffies + 1);
+		wait_for_completion(&mymod_ticked);
+		spin_lock(&mymod_lock);		/* in process context */
+		mymod_count++;
+		spin_unlock(&mymod_lock);	/* in process context */
+		return 0;
+	}
+	static void __exit mymod_exit(void)
+	{
+		timer_delete_sync(&mymod_timer);
+	}
+	module_init(mymod_init);
+	module_exit(mymod_exit);
+	MODULE_LICENSE("GPL");
+	MODULE_DESCRIPTION("README walkthrough module");
+	EOF
+	echo 'obj-m := mymod.o' >"$d/Kbuild"
+	printf '#!/bin/sh\ngrep -c "^mymod " /proc/modules\n' >"$d/test.sh"
+	chmod +x "$d/test.sh"
+	_make_m "$d"
+	check_eq "make module M=DIR" 0 "$make_rc"
+	[ -f "$d/mymod.ko" ] || _fail "no $d/mymod.ko"
+	# (A TMPDIR of its own: what vm-run keeps after a report lands there.)
+	mkdir -p "$TEST_TMP/m-walk-tmp"
+	TMPDIR=$TEST_TMP/m-walk-tmp vm "$o" --module "$d/mymod.ko" --share "$d" -- ./test.sh
+	case "$vm_rc" in 124 | 125 | 126) _fail "vm-run status $vm_rc: the guest did not run the test" ;; esac
+	check_grep "test.sh ran" '^1$' "$o"
+	rc=0
+	"$ROOT/build/bin/fibstat" explain --vmlinux "$vmlinux" --modules "$d" "$o" >"$o.explain" 2>"$o.explain.err" || rc=$?
+	check_eq "explain status" 0 "$rc"
+	check_eq "explain: no warning" "" "$(cat "$o.explain.err")"
+	local line
+	line=$(grep -n 'spin_lock(&mymod_lock);.*in process context' "$d/mymod.c" | cut -d: -f1)
+	check_grep "lockdep's report, titled (module_init's function is init_module)" '^Report 1 \(line [0-9]+\): inconsistent lock state in init_module$' "$o.explain"
+	check_grep "where init takes the lock: the module's source line" "^  at: +init_module\+0x[0-9a-f]+/0x[0-9a-f]+ \[mymod\] mymod\.c:$line$" "$o.explain"
+	check_grep "the timer's side, with its source line" '^ +mymod_tick\+0x[0-9a-f]+/0x[0-9a-f]+ \[mymod\] mymod\.c:[0-9]+$' "$o.explain"
+	check_grep "the fix" '^  fix: +spin_lock_bh\(\) / spin_unlock_bh\(\) in init_module$' "$o.explain"
+	rc=0
+	"$ROOT/build/bin/fibstat" explain --fail-on-report "$o" >/dev/null 2>&1 || rc=$?
+	check_eq "explain --fail-on-report" 1 "$rc"
+	# The fix: spin_lock_bh() in process context. Rebuilt, it runs clean.
+	sed -i '/in process context/ s/spin_\(un\)\{0,1\}lock(/spin_\1lock_bh(/' "$d/mymod.c"
+	check_eq "init's lock and unlock changed, the timer's kept" "2 2" \
+		"$(grep -c 'spin_\(un\)\{0,1\}lock_bh(&mymod_lock);' "$d/mymod.c") $(grep -c 'spin_\(un\)\{0,1\}lock(&mymod_lock);' "$d/mymod.c")"
+	_make_m "$d"
+	check_eq "make module M=DIR (fixed)" 0 "$make_rc"
+	vm "$o" --module "$d/mymod.ko" --share "$d" -- ./test.sh
+	check_eq "vm-run status (fixed)" 0 "$vm_rc"
+	check_clean_log "fixed module" "$o"
+	rc=0
+	"$ROOT/build/bin/fibstat" explain --fail-on-report --vmlinux "$vmlinux" --modules "$d" "$o" >"$o.explain" 2>&1 || rc=$?
+	check_eq "explain --fail-on-report (fixed)" 0 "$rc"
+	check_eq "explain (fixed)" "no kernel report found" "$(cat "$o.explain")"
+}
