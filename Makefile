@@ -8,12 +8,12 @@ KFLAVOR := $(or $(FLAVOR),default)
 TEST_FLAVORS := $(or $(FLAVOR),default debug)
 LLVM ?= -19
 BUILD := $(CURDIR)/build
-MODULE_SRCS := Kbuild Kconfig $(wildcard *.rs)
+MODULE_SRCS := Kbuild Kconfig $(wildcard *.rs) $(shell find rust -name '*.rs')
 CARGO_TARGET := x86_64-unknown-linux-gnu
 TOOL_BIN := $(BUILD)/bin/fibstat
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all help setup kernel module modules tool test repro rust-analyzer clean check-lock check-flavor
+.PHONY: all help setup kernel module modules kunit tool test repro rust-analyzer clean check-lock check-flavor matrix
 
 all: module
 
@@ -21,25 +21,35 @@ help:
 	@echo 'fib-stat make targets:'
 	@echo '  repro          the one-command reproduction: spin splat vs clean bh run, with a verdict'
 	@echo '                 (build/repro/report.txt, report.json and every guest log)'
+	@echo '  matrix         the lock matrix of FLAVOR: lock mode x contexts x order in fresh guests (build/matrix/report.txt)'
 	@echo '  test           every test: host unit tests, then the guest tests (KTAP) on both kernel'
 	@echo '                 flavors; FLAVOR=default or FLAVOR=debug runs one flavor'
 	@echo '  kernel         the cached lockdep guest kernel of FLAVOR (build/kernel, build/kernel-debug)'
 	@echo '  module         fib_stat.ko in lock mode LOCK for FLAVOR (build/module/LOCK/fib_stat.ko);'
 	@echo '                 KDIR=DIR builds against another built kernel tree (checked first)'
 	@echo '  modules        both lock modes'
+	@echo '  module M=DIR   your own module (C or Rust) in DIR, built against the FLAVOR kernel with'
+	@echo '                 its toolchain (LLVM=-19; gcc cannot build for this kCFI kernel): DIR/NAME.ko'
+	@echo '  kunit          the module'"'"'s KUnit suite in a guest of each flavor, parsed by the kernel'"'"'s kunit.py'
 	@echo '  tool           the fibstat CLI (build/bin/fibstat): needs cargo only, no root, no setup'
 	@echo '  rust-analyzer  rust-project.json for the module with the cfg of LOCK (git-ignored)'
 	@echo '  image          build/image/fib-stat.vmdk and .ova: a VMware guest that reproduces and proves the fix'
 	@echo '  image-test     boot that image in QEMU as VMware would and check its verdicts'
 	@echo '  bench          the performance measures, one line each (scripts/bench; never a test)'
 	@echo '  soak           the long stress and fuzz runs on the bh build (both flavors, or FLAVOR)'
+	@echo '  lava-jobs      LAVA jobs (qemu device type), one per flavor, lock mode and repro scenario,'
+	@echo '                 with their artefacts: build/lava/jobs/ (both flavors, or FLAVOR)'
+	@echo '  lava           the repro scenarios through the LAVA dispatcher (lava-run), per-case results'
+	@echo '                 and the verdict in build/lava/run (FLAVOR, default: default)'
+	@echo '  setup-lava     install lava-dispatcher (apt; not part of setup: 131 packages, 186 MB)'
 	@echo '  setup          install the build dependencies (Debian 12: apt, rustup, bindgen)'
 	@echo '  clean          remove build/ and the tool'"'"'s cargo target'
 	@echo '  help           this list'
 	@echo 'variables:'
-	@echo '  LOCK=spin|bh           lock mode (default bh)'
-	@echo '  FLAVOR=default|debug   kernel flavor (default: default; make test: both)'
+	@echo '  LOCK=spin|bh|irq|irqsave  lock mode (default bh)'
+	@echo '  FLAVOR=default|debug|rt  kernel flavor (default: default; make test: default and debug)'
 	@echo '  KDIR=DIR               make module/modules: build against DIR instead of the project kernel'
+	@echo '  M=DIR                  make module/modules: build the out-of-tree module in DIR instead'
 	@echo '  TEST_FILTER=PART       make test: only the tests whose name contains PART'
 	@echo 'guests: scripts/vm-run --help; tests: tests/run --help; repro: scripts/repro --help'
 
@@ -51,14 +61,24 @@ kernel: setup check-flavor
 	@scripts/build-kernel --flavor $(KFLAVOR)
 
 check-lock:
-	@case "$(LOCK)" in spin|bh) ;; *) echo "LOCK must be spin or bh, not '$(LOCK)'" >&2; exit 2;; esac
+	@case "$(LOCK)" in spin|bh|irq|irqsave) ;; *) echo "LOCK must be spin, bh, irq or irqsave, not '$(LOCK)'" >&2; exit 2;; esac
 
 check-flavor:
-	@for f in $(TEST_FLAVORS); do case "$$f" in default|debug) ;; *) echo "FLAVOR must be default or debug, not '$$f'" >&2; exit 2;; esac; done
+	@for f in $(TEST_FLAVORS); do case "$$f" in default|debug|rt) ;; *) echo "FLAVOR must be default, debug or rt, not '$$f'" >&2; exit 2;; esac; done
 
 # KDIR defaults to the cached project kernel; override to build against another tree.
 KDIR ?=
 
+# M=DIR (on the command line, as kbuild takes it): your own module in DIR instead,
+# C or Rust, against the FLAVOR kernel (or KDIR) with that kernel's toolchain
+# (LLVM=-19; LLVM=, CC= given here are checked against it); the .ko lands in DIR.
+EXT_M := $(if $(filter command line,$(origin M)),$(M))
+ifneq ($(EXT_M),)
+module modules: check-flavor setup
+	@scripts/build-external-module --flavor $(KFLAVOR) \
+		$(if $(filter command line environment,$(origin LLVM)),--llvm='$(LLVM)') \
+		$(if $(filter command line,$(origin CC)),--cc='$(CC)') '$(EXT_M)' $(KDIR)
+else
 # With KDIR, the project kernel is not needed (build-module checks KDIR instead).
 module: check-lock $(if $(KDIR),,kernel)
 	@scripts/build-module --flavor $(KFLAVOR) $(LOCK) $(KDIR)
@@ -66,6 +86,7 @@ module: check-lock $(if $(KDIR),,kernel)
 modules: $(if $(KDIR),,kernel)
 	@scripts/build-module --flavor $(KFLAVOR) spin $(KDIR)
 	@scripts/build-module --flavor $(KFLAVOR) bh $(KDIR)
+endif
 
 # Only cargo: no root, no QEMU, no kernel source (cargo install --path tools/fibstat works too).
 tool:
@@ -79,9 +100,23 @@ test: setup check-flavor tool
 	@for f in $(TEST_FLAVORS); do \
 		scripts/build-kernel --flavor $$f && \
 		scripts/build-module --flavor $$f spin && \
-		scripts/build-module --flavor $$f bh || exit 1; \
+		scripts/build-module --flavor $$f bh && \
+		scripts/build-module --flavor $$f kunit || exit 1; \
 	done
 	@scripts/test --flavors "$(TEST_FLAVORS)"
+
+# The module's KUnit suite in a guest of each flavor, parsed by the kernel's kunit.py.
+kunit: setup check-flavor
+	@for f in $(TEST_FLAVORS); do \
+		scripts/build-kernel --flavor $$f && \
+		scripts/build-module --flavor $$f kunit || exit 1; \
+	done
+	@scripts/kunit $(foreach f,$(TEST_FLAVORS),--flavor $(f))
+
+# The lock matrix (README, "The lock matrix"): every cell in a fresh guest of FLAVOR,
+# build/matrix/report.txt and report.json.
+matrix: setup tool
+	@scripts/matrix --flavor $(KFLAVOR)
 
 repro: setup check-flavor tool
 	@$(MAKE) --no-print-directory modules FLAVOR=default
@@ -107,6 +142,23 @@ soak: setup tool
 	@for f in $(SOAK_FLAVORS); do case "$$f" in default|debug) ;; *) echo "FLAVOR must be default or debug, not '$$f'" >&2; exit 2;; esac; \
 		scripts/build-kernel --flavor $$f && scripts/build-module --flavor $$f bh || exit 1; done
 	@scripts/soak --flavors "$(SOAK_FLAVORS)"
+
+# LAVA (lava/, scripts/lava): the repro scenarios as LAVA jobs, run here by lava-run.
+.PHONY: lava-jobs lava setup-lava
+setup-lava:
+	@scripts/setup-lava
+
+lava-jobs: setup check-flavor tool
+	@for f in $(TEST_FLAVORS); do \
+		scripts/build-kernel --flavor $$f && \
+		scripts/build-module --flavor $$f spin && \
+		scripts/build-module --flavor $$f bh || exit 1; \
+	done
+	@scripts/lava jobs --flavors "$(TEST_FLAVORS)"
+
+lava: setup-lava
+	@$(MAKE) --no-print-directory lava-jobs FLAVOR=$(KFLAVOR)
+	@scripts/lava run --flavor $(KFLAVOR)
 
 clean:
 	rm -rf $(BUILD)
