@@ -104,7 +104,7 @@ test_usage_errors() {
 	_usage_error "^vm-run: error: --topology needs a value$" --topology
 	_usage_error "^vm-run: error: --cpus must be 1\.\.64$" --cpus 0 -- true
 	_usage_error "^vm-run: error: --cpus must be 1\.\.64$" --cpus=0 -- true
-	_usage_error "^vm-run: error: --flavor must be default or debug, not 'fancy'$" --flavor fancy -- true
+	_usage_error "^vm-run: error: --flavor must be default, debug or rt, not 'fancy'$" --flavor fancy -- true
 	_usage_error "^vm-run: error: unknown option '--bogus'$" --bogus -- true
 	_usage_error "^vm-run: error: unknown option '--bogus'$" --timeout 5 --bogus
 	_usage_error "^vm-run: error: unknown option '-v'$" -v -- true
