@@ -849,7 +849,7 @@ test_make_module_kdir_checks() {
 	f=$(_fake_kdir unpatched)
 	local p
 	for p in $(ls -r "$ROOT"/kernel/patches/*.patch); do patch -d "$f" -p1 -R -s <"$p" || _fail "cannot unpatch the fake tree"; done
-	_kdir_refused "no project patches" "$f" "^build-module: error: KDIR $f lacks the project's kernel patches \(0001-.*\): apply kernel/patches/\*\.patch"
+	_kdir_refused "no project patches" "$f" "^build-module: error: KDIR $f lacks the project's kernel patches \([0-9]{4}-.*\.patch\): apply kernel/patches/\*\.patch"
 	f=$(_fake_kdir stale)
 	sed -i '/\trust_helper_spin_lock_bh\t/d' "$f/Module.symvers"
 	_kdir_refused "patched, not rebuilt" "$f" "^build-module: error: KDIR $f has the project's patches but was not rebuilt with them \(rust_helper_spin_lock_bh not in Module\.symvers\)"
