@@ -334,7 +334,7 @@ fn new_tick() -> impl PinInit<Tick> {
     HardIrqTick::new(HARDIRQ_TICK)
 }
 #[cfg(not(CONFIG_FIB_STAT_HARDIRQ_TICK))]
-fn new_tick() -> Tick {
+fn new_tick() -> impl PinInit<Tick> {
     NoTick
 }
 
