@@ -363,16 +363,16 @@ pub(crate) mod test_support {
     use kernel::bindings;
 
     /// Returns the ifindex [`Redirect::dev`] finds for a redirect whose old route's device is
-    /// `blackhole_netdev` (as after `dst_dev_put()`) and whose new route's device is `new`
-    /// (`None`: no new route), or `None` if it finds no device.
+    /// `blackhole_netdev` (as after `dst_dev_put()`) and, if `new_is_loopback`, whose new
+    /// route's device is the initial namespace's loopback (else there is no new route), or `None`
+    /// if it finds no device.
     pub(crate) fn redirect_ifindex(new_is_loopback: bool) -> Option<u32> {
-        // SAFETY: All zeroes is a valid `struct dst_entry` and `struct netevent_redirect`
-        // (plain C data; only the fields set below are read by `Redirect::dev`).
-        let (mut old, mut new, mut redirect): (
-            bindings::dst_entry,
-            bindings::dst_entry,
-            bindings::netevent_redirect,
-        ) = unsafe { core::mem::zeroed() };
+        // SAFETY: All zeroes is a valid `struct dst_entry` (plain C data).
+        let mut old: bindings::dst_entry = unsafe { core::mem::zeroed() };
+        // SAFETY: As above.
+        let mut new: bindings::dst_entry = unsafe { core::mem::zeroed() };
+        // SAFETY: All zeroes is a valid `struct netevent_redirect` (NULL routes and neighbour).
+        let mut redirect: bindings::netevent_redirect = unsafe { core::mem::zeroed() };
         // SAFETY: `blackhole_netdev` is written once at boot; only its value is read.
         old.__bindgen_anon_1.dev = unsafe { bindings::blackhole_netdev };
         redirect.old = &mut old;
