@@ -17,5 +17,5 @@ test_kcfi_mismatched_indirect_call() {
 	check_grep "an oops in insmod" '\] Oops: invalid opcode: 0000 \[#1\] SMP' "$k"
 	check_grep "in the module's init" '\]  init_module\+0x[0-9a-f]+/0x[0-9a-f]+ \[oracle\]$' "$k"
 	check_grep "the panic" 'Kernel panic - not syncing: Fatal exception' "$k"
-	oracle_is_noticed cfi
+	oracle_is_noticed cfi cfi_failure
 }

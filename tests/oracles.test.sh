@@ -16,7 +16,7 @@ test_kasan_use_after_free() {
 	check_grep "free stack" '\] Freed by task [0-9]+:$' "$k"
 	check_grep "the object" '\] The buggy address belongs to the object at [0-9a-f]{16}$' "$k"
 	check_grep "the module loaded" '^insmod status 0$' "$TEST_TMP/oracle-kasan.out"
-	oracle_is_noticed kasan
+	oracle_is_noticed kasan kasan
 }
 
 test_ubsan_array_index_out_of_bounds() {
@@ -25,7 +25,7 @@ test_ubsan_array_index_out_of_bounds() {
 	line=$(grep -n 'int v = pair.a\[i\];' "$ROOT/tests/oracles/oracle.c" | cut -d: -f1)
 	check_grep "UBSAN title and source line" "\\] UBSAN: array-index-out-of-bounds in .*/oracle\\.c:$line:[0-9]+\$" "$k"
 	check_grep "what was wrong" "\\] index 4 is out of range for type 'int\\[4\\]'\$" "$k"
-	oracle_is_noticed ubsan
+	oracle_is_noticed ubsan ubsan
 }
 
 test_kmemleak_unreferenced_object() {
@@ -36,17 +36,17 @@ test_kmemleak_unreferenced_object() {
 	check_grep "its size" '^unreferenced object 0x[0-9a-f]{16} \(size 8192\):$' "$o"
 	check_grep "who allocated it" '^  comm "insmod", pid [0-9]+, jiffies [0-9]+$' "$o"
 	check_grep "where it was allocated" '^ +oracle_kmemleak\+0x[0-9a-f]+/0x[0-9a-f]+ \[oracle\]$' "$o"
-	oracle_is_noticed kmemleak
+	oracle_is_noticed kmemleak memory_leak
 }
 
 test_debug_objects_free_of_active_timer() {
 	oracle_run odebug odebug
 	check_grep "ODEBUG report" '\] ODEBUG: free active \(active state 0\) object: [^ ]+ object type: timer_list hint: oracle_timer_fn\+0x0/0x[0-9a-f]+ \[oracle\]$' "$TEST_TMP/oracle-odebug.klog"
-	oracle_is_noticed odebug
+	oracle_is_noticed odebug odebug
 }
 
 test_debug_net_warning() {
 	oracle_run debug_net debug_net
 	check_grep "DEBUG_NET_WARN_ON_ONCE fired" '\] WARNING: CPU: [0-9]+ PID: [0-9]+ at .*/oracle\.c:[0-9]+ oracle_debug_net\+0x[0-9a-f]+/0x[0-9a-f]+ \[oracle\]$' "$TEST_TMP/oracle-debug_net.klog"
-	oracle_is_noticed debug_net
+	oracle_is_noticed debug_net warning
 }
