@@ -38,14 +38,37 @@ die() {
 
 note() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 
+# usage [STATUS]: the script's help (its header comment, line 2 up to the
+# "set -euo" line) on stdout; exit STATUS (default 0).
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d;s/^# \{0,1\}//'; exit "${1:-0}"; }
+# usage_error MESSAGE...: what is wrong, then "usage: $USAGE" (the script's
+# synopsis, set before it parses its arguments), on stderr; exit 2.
+usage_error() {
+	printf '%s: error: %s\n' "${0##*/}" "$*" >&2
+	echo "usage: ${USAGE:-${0##*/} --help}" >&2
+	exit 2
+}
+
 total_elapsed() { _elapsed "$_t0"; }
 
 # Kernel flavors: default (lockdep, debug info, kCFI) and debug (+ KASAN,
 # kmemleak, UBSAN, DEBUG_OBJECTS, DEBUG_NET); see scripts/build-kernel.
 # shellcheck disable=SC2034 # for the scripts that source this
 FLAVORS="default debug rt"
+# check_flavor FLAVOR [WHAT [FAIL]]: unless FLAVOR is one of FLAVORS, FAIL (die,
+# the default, or usage_error) with "WHAT (default: flavor) must be default, debug or rt, not 'FLAVOR'".
 check_flavor() {
-	case "$1" in default | debug | rt) ;; *) die "flavor must be default, debug or rt, not '$1'" ;; esac
+	case "$1" in default | debug | rt) ;; *) "${3:-die}" "${2:-flavor} must be default, debug or rt, not '$1'" ;; esac
+}
+# kernel_report_in FILE: true if FILE (a kernel log, or a vm-run --log) holds a
+# kernel report, as fibstat explain --fail-on-report finds them: the project's
+# one definition of a report (vm-run's exit 123, make repro, the tests' clean
+# log). A parser that cannot read FILE counts as a report: no false clean.
+kernel_report_in() {
+	local fibstat=$FIB_STAT_BUILD/bin/fibstat rc=0
+	[ -x "$fibstat" ] || fibstat=fibstat
+	"$fibstat" explain --fail-on-report "$1" >/dev/null 2>&1 || rc=$?
+	[ $rc != 0 ]
 }
 # kernel_link FLAVOR: the link to the flavor's cached kernel tree.
 kernel_link() {

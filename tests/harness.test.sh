@@ -3,6 +3,7 @@
 # timeout, panic, --share, --log, usage errors, both topologies. (Boot time is
 # measured by scripts/bench-boot, not tested.) tests/runner.test.sh covers the
 # runner's own-kernel, own-module, live, interactive and gdb features.
+# shellcheck disable=SC2154 # vm_rc: set by vm() of tests/lib.sh, which tests/run sources first
 
 test_boot_runs_project_kernel_with_lockdep() {
 	local o=$TEST_TMP/boot.out
@@ -23,6 +24,7 @@ test_boot_runs_project_kernel_with_lockdep() {
 # Guests have the CPUs asked for (QEMU -smp N,sockets=N; -smp N alone gave one CPU).
 test_guest_cpus_and_memory() {
 	local o=$TEST_TMP/cpus.out
+	# shellcheck disable=SC2016 # run by the guest's shell
 	vm "$o" -- sh -c 'echo "nproc=$(nproc)"; grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online; sed -n "s/^MemTotal: *\([0-9]*\) kB/mem_kb=\1/p" /proc/meminfo'
 	check_eq "vm-run status" 0 "$vm_rc"
 	command_output "$o" >"$o.cmd"
@@ -33,12 +35,13 @@ test_guest_cpus_and_memory() {
 	local kb
 	kb=$(sed -n 's/^mem_kb=//p' "$o.cmd")
 	# 1024 MiB minus what the kernel reserves for itself.
-	[ -n "$kb" ] && [ "$kb" -gt 800000 ] && [ "$kb" -le 1048576 ] || _fail "default memory: MemTotal $kb kB, expected 800000..1048576"
+	if [ -z "$kb" ] || [ "$kb" -le 800000 ] || [ "$kb" -gt 1048576 ]; then _fail "default memory: MemTotal $kb kB, expected 800000..1048576"; fi
+	# shellcheck disable=SC2016 # run by the guest's shell
 	vm "$o" --cpus 1 --memory 512 -- sh -c 'echo "nproc=$(nproc)"; sed -n "s/^MemTotal: *\([0-9]*\) kB/mem_kb=\1/p" /proc/meminfo'
 	check_eq "vm-run status" 0 "$vm_rc"
 	check_grep "--cpus 1" '^nproc=1$' "$o"
 	kb=$(command_output "$o" | sed -n 's/^mem_kb=//p')
-	[ -n "$kb" ] && [ "$kb" -gt 350000 ] && [ "$kb" -le 524288 ] || _fail "--memory 512: MemTotal $kb kB, expected 350000..524288"
+	if [ -z "$kb" ] || [ "$kb" -le 350000 ] || [ "$kb" -gt 524288 ]; then _fail "--memory 512: MemTotal $kb kB, expected 350000..524288"; fi
 	vm "$o" --cpus 4 -- nproc
 	check_eq "vm-run status" 0 "$vm_rc"
 	check_eq "--cpus 4" 4 "$(command_output "$o")"
@@ -78,6 +81,7 @@ test_guest_panic_is_reported() {
 test_share_and_log() {
 	local d=$TEST_TMP/share o=$TEST_TMP/share.out
 	mkdir -p "$d"
+	# shellcheck disable=SC2016 # run by the guest's shell
 	printf '#!/bin/sh\necho "hello from $(pwd) as $(id -u)"\n' >"$d/hello.sh"
 	vm "$o" --share "$d" -- sh ./hello.sh
 	check_eq "vm-run status" 0 "$vm_rc"
@@ -114,7 +118,23 @@ test_usage_errors() {
 	_usage_error "^vm-run: error: unexpected argument 'true' \(COMMAND goes after --\)$" true
 	_usage_error "^vm-run: error: --module /nonexistent/x\.ko: no such readable file$" --module /nonexistent/x.ko -- true
 	_usage_error "^vm-run: error: --verbose takes no value$" --verbose=1 -- true
+	_usage_error "^vm-run: error: --rootfs must be initramfs or host, not 'nfs'$" --rootfs nfs -- true
+	_usage_error "^vm-run: error: COMMAND /nonexistent/tool: no such file on the host, whose root filesystem the guest has \(--rootfs host\)$" --rootfs host -- /nonexistent/tool
 	_usage_error "^vm-run: error: no COMMAND given \(an interactive shell needs a terminal on stdin and stdout\)$" --timeout 5 </dev/null
+}
+
+# --rootfs host: the host's bash and python3 in the guest, COMMAND's exit status
+# passed through, the root read-only, /tmp writable, COMMAND in --share DIR at
+# its host path, the topology up (arping across it), a clean kernel log.
+test_rootfs_host_runs_the_hosts_tools() {
+	local o=$TEST_TMP/rootfs.out
+	# shellcheck disable=SC2016 # run by the guest's bash
+	vm "$o" --rootfs host --topology veth -- /bin/bash -c 'echo "bash ${BASH_VERSINFO[0]}"; python3 -c "print(6 * 7)"
+		touch /usr/fib-stat-rootfs 2>/dev/null || echo "/usr read-only"; echo x >/tmp/x && echo "/tmp writable"; pwd
+		/usr/sbin/ip netns exec ns2 /usr/bin/arping -c 1 -w 5 -I fs0 198.51.100.1 >/dev/null && echo "arping ok"; exit 7'
+	check_eq "vm-run status: COMMAND's" 7 "$vm_rc"
+	check_eq "COMMAND's output" "bash ${BASH_VERSINFO[0]}|42|/usr read-only|/tmp writable|$ROOT|arping ok" "$(command_output "$o" | paste -sd'|')"
+	check_clean_log "--rootfs host" "$o"
 }
 
 # arping from ns2 to ns1: a reply proves a working neighbour across the namespaces.
@@ -130,6 +150,7 @@ _arping_across() {
 test_topology_vmxnet3_arping() {
 	_arping_across vmxnet3 192.0.2.1
 	local o=$TEST_TMP/vmxnet3-driver.out
+	# shellcheck disable=SC2016 # run by the guest's shell
 	vm "$o" --topology vmxnet3 -- sh -c 'for n in ns1 ns2; do echo "$n $($IP netns exec $n readlink /sys/class/net/fs0/device/driver)"; done'
 	check_eq "vm-run status" 0 "$vm_rc"
 	check_grep "ns1's fs0 is a vmxnet3 NIC" '^ns1 .*/drivers/vmxnet3$' "$o"

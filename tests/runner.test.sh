@@ -73,7 +73,7 @@ _my_modules() {
 		make -C "$ROOT/build/kernel" M="$d" LLVM=-19 modules >"$d/build.log" 2>&1 ||
 			_fail "building the test modules failed: $(tail -n 20 "$d/build.log")"
 	fi
-	[ -f "$d/mymod.ko" ] && [ -f "$d/mydep.ko" ] || _fail "no $d/mymod.ko or mydep.ko"
+	if [ ! -f "$d/mymod.ko" ] || [ ! -f "$d/mydep.ko" ]; then _fail "no $d/mymod.ko or mydep.ko"; fi
 	echo "$d"
 }
 
@@ -187,6 +187,7 @@ _lockbug_modules() {
 _stub_qemu() {
 	local d=$TEST_TMP/stub
 	mkdir -p "$d"
+	# shellcheck disable=SC2016 # the stub's own $0 and $*
 	printf '#!/bin/sh\necho "$0 $*" >>%q/ran\nexit 1\n' "$d" >"$d/qemu-system-x86_64"
 	chmod +x "$d/qemu-system-x86_64"
 	rm -f "$d/ran"
@@ -562,6 +563,7 @@ test_dry_run_prints_the_qemu_command_line() {
 # --qemu-arg device is there.
 test_dry_run_line_replays() {
 	local out ctl rc=0
+	# shellcheck disable=SC2016 # run by the guest's shell
 	out=$("$VM_RUN" --flavor "$FIB_STAT_FLAVOR" --dry-run --qemu-arg -device --qemu-arg virtio-rng-pci -- \
 		sh -c 'echo replayed-$((6*7)); cat /sys/bus/pci/devices/*/device | grep -c "^0x1005$"; exit 5' 2>"$TEST_TMP/replay.err")
 	ctl=$(sed -n 's/^vm-run: --dry-run: kept \([^ ]*\) .*/\1/p' "$TEST_TMP/replay.err")
@@ -653,6 +655,7 @@ test_interactive_shell_on_a_pty() {
 	pid=$!
 	exec 3>"$fifo"
 	_wait_for 'fib-stat-guest:/share# ' "$ts" 90 "$pid"
+	# shellcheck disable=SC2016 # run by the guest's shell
 	printf 'echo MARK-$((6*7)); /usr/sbin/ip -n ns1 -br addr show fs0; grep -c "^mymod " /proc/modules; tty\n' >&3
 	_wait_for '^MARK-42' "$ts" 30 "$pid"
 	_wait_for '^/dev/ttyS0' "$ts" 30 "$pid"
@@ -691,6 +694,7 @@ test_gdb_attaches_reads_symbols_and_continues() {
 	timeout 120 gdb -batch -nx "$vmlinux" -ex "target remote :$port" -ex 'hbreak start_kernel' -ex continue \
 		-ex 'print linux_banner' -ex delete -ex detach >"$TEST_TMP/gdb1.log" 2>&1 || _fail "gdb 1 failed: $(cat "$TEST_TMP/gdb1.log")"
 	check_grep "stopped at start_kernel" 'Breakpoint 1, start_kernel \(\)' "$TEST_TMP/gdb1.log"
+	# shellcheck disable=SC2016 # gdb's $1, in a regex
 	check_grep "read linux_banner" '^\$1 = "Linux version 6\.12\.[0-9]+-fib-stat ' "$TEST_TMP/gdb1.log"
 	# 2: the module's sections, as vm-run printed them, then one of its variables.
 	_wait_for '^waiting$' "$out" 90 "$pid"
@@ -700,15 +704,18 @@ test_gdb_attaches_reads_symbols_and_continues() {
 	timeout 60 gdb -batch -nx "$vmlinux" -ex "target remote :$port" -ex "$sym" -ex 'print/x mymod_magic' \
 		-ex 'info line mymod_get_magic' -ex 'print mymod_get_magic' -ex detach >"$TEST_TMP/gdb2.log" 2>&1 ||
 		_fail "gdb 2 failed: $(cat "$TEST_TMP/gdb2.log")"
+	# shellcheck disable=SC2016 # gdb's $1, in a regex
 	check_grep "the module's variable read at its section address" '^\$1 = 0x5eed1234$' "$TEST_TMP/gdb2.log"
 	check_grep "the module's source lines" '^Line [0-9]+ of ".*mymod\.c" starts at address 0x[0-9a-f]+ <mymod_get_magic' "$TEST_TMP/gdb2.log"
 	# mymod_get_magic is the first function of .text (after its kCFI preamble).
 	local text fn
-	text=${sym#add-symbol-file $d/mymod.ko }
+	text=${sym#"add-symbol-file $d/mymod.ko "}
 	text=${text%% *}
+	# shellcheck disable=SC2016 # gdb's $2, in a regex
 	fn=$(sed -n 's/^\$2 = {int (void)} \(0x[0-9a-f]*\) <mymod_get_magic>$/\1/p' "$TEST_TMP/gdb2.log")
-	[ -n "$fn" ] && [ $((fn - text)) -ge 0 ] && [ $((fn - text)) -lt 64 ] ||
+	if [ -z "$fn" ] || [ $((fn - text)) -lt 0 ] || [ $((fn - text)) -ge 64 ]; then
 		_fail "mymod_get_magic at '$fn', expected just after .text at $text: $(cat "$TEST_TMP/gdb2.log")"
+	fi
 	touch "$share/go"
 	wait "$pid" || rc=$?
 	check_eq "vm-run status after gdb detached" 0 "$rc"
@@ -743,7 +750,7 @@ test_help_everywhere_starts_nothing() {
 	[[ "$out" == *"--allow-reports[=KIND[,KIND...]]"* ]] || _fail "vm-run --help: --allow-reports missing"
 	[[ "$out" == *"123 the guest kernel reported"* ]] || _fail "vm-run --help: exit status 123 not documented"
 	out=$(cd "$ROOT" && make --no-print-directory help)
-	[[ "$out" == *"rust-analyzer"* ]] && [[ "$out" == *"repro"* ]] || _fail "make help: $out"
+	if [[ "$out" != *"rust-analyzer"* ]] || [[ "$out" != *"repro"* ]]; then _fail "make help: $out"; fi
 	# Usage errors: the cause first, on stderr, exit 2.
 	for cmd in "scripts/repro --bogus" "tests/run --bogus" "scripts/build-module bogus" "scripts/build-kernel --bogus" \
 		"scripts/rust-analyzer --bogus" "scripts/bench-boot --bogus" "scripts/test --flavors"; do
@@ -754,6 +761,63 @@ test_help_everywhere_starts_nothing() {
 		[[ "$(head -n 1 "$TEST_TMP/ue.err")" =~ ^[a-z/-]+:\ error:\  ]] || _fail "$cmd: first stderr line is not the cause: $(head -n 3 "$TEST_TMP/ue.err")"
 	done
 	[ ! -e "$stub/ran" ] || _fail "a usage error started something: $(cat "$stub/ran")"
+}
+
+# vm-run's options: --help, its man page (docs/vm-run.1) and its bash completion
+# (docs/vm-run.bash) name the same ones, every option the parser takes is in
+# --help, and the man page renders without a warning.
+_vm_run_help_options() {
+	"$VM_RUN" --help | awk '/^  -/ { for (i = 1; i <= NF; i++) { if ($i !~ /^-/) break; o = $i; sub(/[=,[].*$/, "", o); print o } }' | LC_ALL=C sort -u
+}
+_vm_run_man_options() {
+	sed -n '/^\.SH OPTIONS$/,/^\.SH [^O]/p' "$ROOT/docs/vm-run.1" | awk 'tp { print; tp = 0 } /^\.TP$/ { tp = 1 }' |
+		sed 's/\\-/-/g' | grep -oE -- '--?[a-z][a-z-]*' | LC_ALL=C sort -u
+}
+# _vm_run_complete WORD...: what the completion offers for the last WORD.
+_vm_run_complete() {
+	bash -c '. "$1"; shift; COMP_WORDS=(scripts/vm-run "$@"); COMP_CWORD=$#; _vm_run; printf "%s\n" "${COMPREPLY[@]}"' _ "$ROOT/docs/vm-run.bash" "$@"
+}
+test_vm_run_help_man_page_and_completion_agree() {
+	local help man comp o
+	help=$(_vm_run_help_options | paste -sd' ')
+	man=$(_vm_run_man_options | paste -sd' ')
+	comp=$(_vm_run_complete - | grep -vx -- -- | LC_ALL=C sort -u | paste -sd' ')
+	echo "    --help: $help"
+	[ "$(wc -w <<<"$help")" -ge 17 ] || _fail "vm-run --help: only these options found: $help"
+	# Every option the parser takes a value for, and its flags, are in --help.
+	for o in $(sed -n "s/^value_opts='\(.*\)'$/\1/p" "$VM_RUN") --verbose --dry-run --gdb --allow-reports -h --help; do
+		[[ " $help " == *" $o "* ]] || _fail "vm-run parses $o but --help does not list it"
+	done
+	check_eq "options of the man page (docs/vm-run.1) = those of --help" "$help" "$man"
+	check_eq "options of the completion (docs/vm-run.bash) = those of --help" "$help" "$comp"
+	# Values and COMMAND.
+	check_eq "completion of --flavor" "default debug rt" "$(_vm_run_complete --flavor '' | paste -sd' ')"
+	check_eq "completion of --lock" "spin bh none" "$(_vm_run_complete --lock '' | paste -sd' ')"
+	check_eq "completion of --topology" "vmxnet3 veth none" "$(_vm_run_complete --topology '' | paste -sd' ')"
+	check_eq "completion of --rootfs" "initramfs host" "$(_vm_run_complete --rootfs '' | paste -sd' ')"
+	check_eq "completion of --cpus" "" "$(_vm_run_complete --cpus '')"
+	check_eq "completion of COMMAND after --" "uname" "$(_vm_run_complete --lock bh -- unam | sort -u)"
+	# The page renders cleanly, with its sections.
+	check_eq "groff warnings for docs/vm-run.1" "" "$(groff -man -Tutf8 -ww -z "$ROOT/docs/vm-run.1" 2>&1)"
+	for o in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" EXAMPLES "SEE ALSO"; do
+		check_grep "man page section $o" "^\.SH \"?$o\"?$" "$ROOT/docs/vm-run.1"
+	done
+}
+
+# kernel_report_in (scripts/lib.sh, scripts/bench's verdict on a guest log) is
+# fibstat explain --fail-on-report: a report the old regex of bench missed
+# (UBSAN) counts, a clean log does not, and no parser is no clean verdict.
+test_kernel_report_in_is_the_parser() {
+	local d=$TEST_TMP/kri
+	mkdir -p "$d"
+	printf '%s\n' '[    1.000000] fib-stat: loaded' '[    1.000001] bench: WARNING-free run' >"$d/clean.log"
+	printf '%s\n' '[    2.000000] UBSAN: array-index-out-of-bounds in fake.c:3:5' "[    2.000001] index 4 is out of range for type 'int[4]'" \
+		'[    2.000003] Call Trace:' '[    2.000004]  <TASK>' '[    2.000005]  fake_index+0x10/0x20' '[    2.000006]  </TASK>' >"$d/ubsan.log"
+	# shellcheck disable=SC2016 # expanded by that bash
+	_kri() { bash -c '. "$1/scripts/lib.sh" && if kernel_report_in "$2"; then echo report; else echo none; fi' _ "$ROOT" "$1"; }
+	check_eq "clean log" none "$(_kri "$d/clean.log")"
+	check_eq "UBSAN log" report "$(_kri "$d/ubsan.log")"
+	check_eq "no parser" report "$(FIB_STAT_BUILD=$d/none PATH=/usr/bin:/bin _kri "$d/clean.log")"
 }
 
 # --- KTAP ---
@@ -799,6 +863,7 @@ test_ktap_from_tests_run() {
 	check_eq "closing line" "0 passed, 0 failed, 1 skipped" "$(tail -n 1 "$o")"
 	# The guest scripts' KTAP (tests/guest/common.sh), with the guest's busybox sh.
 	rc=0
+	# shellcheck disable=SC2016 # run by busybox sh
 	(cd "$TEST_TMP" && TMPDIR=$TEST_TMP /bin/busybox sh -c '. '"$ROOT"'/tests/guest/common.sh; ok "one # two"; x=$(ok "in a subshell"); echo "$x"; fail "three"') >"$o" 2>&1 || rc=$?
 	check_eq "guest script status" 1 "$rc"
 	check_eq "guest KTAP" "TAP version 13|ok 1 one   two|ok 2 in a subshell|not ok 3 three|1..3|# Totals: pass:2 fail:1 xfail:0 xpass:0 skip:0 error:0" "$(tr '\n' '|' <"$o" | sed 's/|$//')"
@@ -816,10 +881,10 @@ _fake_kdir() {
 	for f in libcore.rmeta libkernel.rmeta libbindings.rmeta libmacros.so libcompiler_builtins.rmeta; do cp "$k/rust/$f" "$fake/rust/"; done
 	cp "$k/scripts/target.json" "$fake/scripts/"
 	for p in "$ROOT"/kernel/patches/*.patch; do
-		for f in $(sed -n 's|^+++ b/||p' "$p"); do
+		while IFS= read -r f; do
 			mkdir -p "$fake/$(dirname "$f")"
 			cp "$k/$f" "$fake/$f"
-		done
+		done < <(sed -n 's|^+++ b/||p' "$p")
 	done
 	echo "$fake"
 }
@@ -847,8 +912,9 @@ test_make_module_kdir_checks() {
 	sed -i 's/^CONFIG_RUSTC_VERSION_TEXT=.*/CONFIG_RUSTC_VERSION_TEXT="rustc 1.78.0 (9b00956e5 2024-04-29)"/' "$f/.config"
 	_kdir_refused "another rustc" "$f" "^build-module: error: KDIR $f was built with 'rustc 1\.78\.0 \(9b00956e5 2024-04-29\)' but rustc here is 'rustc [0-9.]+ .*': .*rustup override set 1\.78\.0"
 	f=$(_fake_kdir unpatched)
-	local p
-	for p in $(ls -r "$ROOT"/kernel/patches/*.patch); do patch -d "$f" -p1 -R -s <"$p" || _fail "cannot unpatch the fake tree"; done
+	local patches i
+	patches=("$ROOT"/kernel/patches/*.patch)
+	for ((i = ${#patches[@]} - 1; i >= 0; i--)); do patch -d "$f" -p1 -R -s <"${patches[i]}" || _fail "cannot unpatch the fake tree"; done
 	_kdir_refused "no project patches" "$f" "^build-module: error: KDIR $f lacks the project's kernel patches \([0-9]{4}-.*\.patch\): apply kernel/patches/\*\.patch"
 	f=$(_fake_kdir stale)
 	sed -i '/\trust_helper_spin_lock_bh\t/d' "$f/Module.symvers"
@@ -862,8 +928,13 @@ test_make_module_kdir_checks() {
 test_make_tool_needs_no_setup() {
 	local out
 	out=$(cd "$ROOT" && make -n --no-print-directory tool)
-	check_eq "make tool runs build-tool only" "scripts/build-tool" "$out"
+	check_eq "make tool runs build-tool, then installs vm-run's man page and completion" \
+		"scripts/build-tool|install -D -m 644 docs/vm-run.1 $ROOT/build/share/man/man1/vm-run.1|install -D -m 644 docs/vm-run.bash $ROOT/build/share/bash-completion/completions/vm-run" \
+		"$(tr '\n' '|' <<<"$out" | sed 's/|$//')"
 	(cd "$ROOT" && make --no-print-directory tool) >"$TEST_TMP/tool.log" 2>&1 || _fail "make tool: $(cat "$TEST_TMP/tool.log")"
+	cmp "$ROOT/docs/vm-run.1" "$ROOT/build/share/man/man1/vm-run.1" || _fail "make tool: no build/share/man/man1/vm-run.1"
+	cmp "$ROOT/docs/vm-run.bash" "$ROOT/build/share/bash-completion/completions/vm-run" || _fail "make tool: no vm-run completion"
+	check_grep "fibstat's man page next to it" . "$ROOT/build/share/man/man1/fibstat.1"
 	# The documented 'cargo install --path tools/fibstat' (here into a scratch root,
 	# sharing build-tool's target directory and flags so nothing is rebuilt).
 	CARGO_TARGET_DIR=$ROOT/build/cargo RUSTFLAGS="-C target-feature=+crt-static" cargo install --locked --offline \
@@ -1038,7 +1109,7 @@ test_make_module_m_refuses_another_toolchain() {
 	_make_m "$d" LLVM=-99
 	check_eq "LLVM=-99" "build-external-module: error: LLVM=-99 finds no clang-99: $want" "$(head -n 1 "$d.make.err")"
 	# Refused before kbuild ran: nothing built, no log.
-	check_eq "nothing built in DIR" "Kbuild x.c" "$(ls "$d" | tr '\n' ' ' | sed 's/ $//')"
+	check_eq "nothing built in DIR" "Kbuild x.c" "$(cd "$d" && echo *)"
 	# The directory itself.
 	_make_m "$TEST_TMP/m-nonexistent"
 	check_eq "M= not a directory" "build-external-module: error: M=$TEST_TMP/m-nonexistent is not a directory: give the directory of your module's Kbuild and sources" \
