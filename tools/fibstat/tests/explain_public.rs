@@ -194,6 +194,58 @@ fn every_kind_gets_syzbots_title() {
     }
 }
 
+/// A kind that is one row of `kinds::ROWS` (no code): the frame-pointer
+/// unwinder's warning, with syzkaller's fixed title and no stack, then the
+/// KMSAN report the unwinder's dump triggered.
+#[test]
+fn unwinder_bad_frame_pointer_is_a_row() {
+    let out = load("kinds", "syzbot-unwind-bad-frame-pointer-kmsan.txt");
+    let got: Vec<(Kind, &str, usize, usize)> = out
+        .reports
+        .iter()
+        .map(|r| (r.kind, r.title.as_str(), r.line, r.end_line))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                Kind::BadFramePointer,
+                "WARNING: kernel stack frame pointer has bad value",
+                1,
+                3
+            ),
+            (Kind::Kmsan, "KMSAN: uninit-value in unwind_dump", 4, 34),
+        ]
+    );
+    let r = &out.reports[0];
+    assert_eq!(
+        r.raw[1],
+        "unwind stack type:0 next_sp:ffff888103513fd8 mask:0x4 graph_idx:0"
+    );
+    assert!(r.current_stack.is_empty() && r.stacks.is_empty() && r.task.is_none());
+    assert_eq!(out.reports[1].task.as_ref().unwrap().comm, "kworker/1:1");
+    // The `regs` form, its own title: Naresh Kamboju's LKFT report (5.8.4-rc1,
+    // LTP fork13), Message-ID `<CA+G9fYvyrY7FEM18OK1XVF7-C=_FPiwsss-3_TCXrSbPwyJgGQ@mail.gmail.com>`;
+    // the banner line the mail wrapped is joined again.
+    let text = "\
+[  928.754534] WARNING: kernel stack regs at 00000000d9dac8ad in fork13:28354 has bad 'bp' value 0000000000000000
+[  928.754536] unwind stack type:0 next_sp:0000000000000000 mask:0x6 graph_idx:0
+[  928.754541] 00000000908d9a89: ffff88841fb89ad0 (0xffff88841fb89ad0)
+[  928.754546] 00000000713a6f3f: ffffffffb6b2524c (arch_stack_walk+0x8c/0xf0)
+";
+    let out = explain_bytes(text.as_bytes());
+    assert_eq!(out.reports.len(), 1, "{:#?}", out.reports);
+    let r = &out.reports[0];
+    assert_eq!(
+        (r.kind, r.title.as_str(), r.line),
+        (
+            Kind::BadFramePointer,
+            "WARNING: kernel stack regs has bad 'bp' value",
+            1
+        )
+    );
+}
+
 #[test]
 fn warn_messages_locations_and_rip() {
     let r = only("kinds", "syzbot-refcount-inet-twsk-kill.txt");

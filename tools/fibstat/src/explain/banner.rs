@@ -7,6 +7,7 @@
 //! around each hit, [`candidates`] lists where a banner could start
 //! (`watchdog: BUG: soft lockup` is found through `BUG`).
 
+use super::kinds::{self, Continues};
 use super::model::Kind;
 
 /// What starts a report.
@@ -17,6 +18,8 @@ pub struct Banner {
     /// prefix never seen before is accepted in front of it); catch-all
     /// banners such as `WARNING: <anything>` need a known prefix.
     pub specific: bool,
+    /// The row of [`kinds::ROWS`] it is, if it is a regular banner.
+    pub row: Option<usize>,
 }
 
 /// Substrings the prefilter searches for: every banner contains one.
@@ -147,24 +150,22 @@ fn is_warn_location(body: &str) -> bool {
     (src.contains(".c:") || src.contains(".h:") || src.contains(".rs:")) && body.contains(" at ")
 }
 
-fn hex4_oops(rest: &str) -> bool {
-    // `0000 [#1] PREEMPT SMP`
-    let b = rest.as_bytes();
-    b.len() >= 8 && b[..4].iter().all(u8::is_ascii_hexdigit) && rest[4..].starts_with(" [#")
-}
-
-/// Recognises a banner at the start of a message.
+/// Recognises a banner at the start of a message: lockdep's, then the
+/// rows of [`kinds::ROWS`], then the irregular `WARNING:` (`WARN()` with a
+/// source location, other lines) and the catch-all `BUG:` / `INFO:` lines.
 pub fn banner_at(msg: &str) -> Option<Banner> {
     let specific = |kind| {
         Some(Banner {
             kind,
             specific: true,
+            row: None,
         })
     };
     let generic = |kind| {
         Some(Banner {
             kind,
             specific: false,
+            row: None,
         })
     };
 
@@ -185,6 +186,14 @@ pub fn banner_at(msg: &str) -> Option<Banner> {
         return None;
     }
 
+    if let Some((i, row)) = kinds::find(msg) {
+        return Some(Banner {
+            kind: row.kind,
+            specific: true,
+            row: Some(i),
+        });
+    }
+
     if let Some(body) = msg.strip_prefix("WARNING: ") {
         if is_warn_location(body) {
             return specific(Kind::Warning);
@@ -198,207 +207,50 @@ pub fn banner_at(msg: &str) -> Option<Banner> {
         .strip_prefix("BUG: ")
         .or_else(|| msg.strip_prefix("watchdog: BUG: "))
     {
-        return bug_banner(body);
-    }
-    if let Some(rest) = msg.strip_prefix("kernel BUG at ") {
-        return if rest.contains(':') {
-            specific(Kind::KernelBug)
-        } else {
-            None
-        };
-    }
-    if msg.starts_with("Kernel BUG ") {
-        return specific(Kind::KernelBug);
-    }
-    if msg.starts_with("BUG kmalloc-") || msg.starts_with("BUG kmem_cache") {
-        return specific(Kind::Bug);
+        if body.trim().is_empty() || body.starts_with("no syscalls can create resource") {
+            return None;
+        }
+        return generic(Kind::Bug);
     }
     if let Some(body) = msg
         .strip_prefix("INFO: ")
         .or_else(|| msg.strip_prefix("rcu: INFO: "))
     {
-        if body.starts_with("task ")
-            && (body.contains(" blocked for more than ")
-                || body.contains(" can't die for more than "))
-        {
-            return specific(Kind::HungTask);
-        }
-        if (body.starts_with("rcu_") || body.starts_with("rcu "))
-            && body.contains("detected")
-            && body.contains("stall")
-        {
-            return specific(Kind::RcuStall);
-        }
-        if body.starts_with("trying to register non-static key") {
-            return specific(Kind::NonStaticKey);
-        }
         if body.trim().is_empty()
             || starts_with_any(body, INFO_IGNORES)
             || body.contains("took too long")
+            || msg.starts_with("rcu: ")
         {
-            return None;
-        }
-        if msg.starts_with("rcu: ") {
             return None;
         }
         return generic(Kind::Info);
     }
-    // x86 traps (`Oops: ` since 6.7, bare before).
-    let trap = msg.strip_prefix("Oops: ").unwrap_or(msg);
-    if let Some(rest) = trap.strip_prefix("general protection fault") {
-        // Not the user-space `traps: x[1] general protection fault ip:...`.
-        return if rest.starts_with(':') || rest.starts_with(',') {
-            specific(Kind::GeneralProtectionFault)
-        } else {
-            None
-        };
-    }
-    if trap.starts_with("invalid opcode: ") {
-        return specific(Kind::InvalidOpcode);
-    }
-    if trap.starts_with("divide error: ") || trap.starts_with("divide_error: ") {
-        return specific(Kind::DivideError);
-    }
-    if trap.starts_with("stack segment: ") {
-        return specific(Kind::StackSegmentFault);
-    }
-    if let Some(rest) = msg.strip_prefix("Oops: ") {
-        return if hex4_oops(rest) {
-            specific(Kind::Oops)
-        } else {
-            None
-        };
-    }
-    if msg.starts_with("PANIC: double fault") {
-        return specific(Kind::DoubleFault);
-    }
-    if let Some(rest) = msg.strip_prefix("Unable to handle kernel ") {
-        if rest.starts_with("NULL pointer dereference") {
-            return specific(Kind::NullPointerDereference);
-        }
-        if rest.starts_with("paging request") || rest.starts_with("access to user memory") {
-            return specific(Kind::PageFault);
-        }
-        return None;
-    }
-    if msg.starts_with("Internal error: ") {
-        return specific(Kind::InternalError);
-    }
-    if msg.starts_with("Unhandled fault: ") || msg.starts_with("Alignment trap: ") {
-        return specific(Kind::Oops);
-    }
-    if msg.starts_with("Kernel panic - not syncing") {
-        return specific(Kind::KernelPanic);
-    }
-    if msg.starts_with("UBSAN: ") {
-        return specific(Kind::Ubsan);
-    }
-    if msg.starts_with("unreferenced object 0x") {
-        return specific(Kind::MemoryLeak);
-    }
-    if msg.starts_with("CFI failure at ") {
-        return specific(Kind::CfiFailure);
-    }
-    if msg.starts_with("unregister_netdevice: waiting for ") && msg.contains(" to become free") {
-        return specific(Kind::UnregisterNetdevice);
-    }
-    if msg.starts_with("rust_kernel: panicked at ") {
-        return specific(Kind::RustPanic);
-    }
     None
 }
 
-fn bug_banner(body: &str) -> Option<Banner> {
-    let specific = |kind| {
-        Some(Banner {
-            kind,
-            specific: true,
-        })
-    };
-    let starts = |p: &str| body.starts_with(p);
-    let kind = if starts("KASAN: ") {
-        Kind::Kasan
-    } else if starts("KFENCE: ") {
-        Kind::Kfence
-    } else if starts("KMSAN: ") {
-        Kind::Kmsan
-    } else if starts("KCSAN: ") {
-        Kind::Kcsan
-    } else if starts("unable to handle page fault")
-        || starts("unable to handle kernel paging request")
-        || starts("Unable to handle kernel data access")
-    {
-        Kind::PageFault
-    } else if starts("kernel NULL pointer dereference")
-        || starts("unable to handle kernel NULL pointer dereference")
-        || starts("Kernel NULL pointer dereference")
-    {
-        Kind::NullPointerDereference
-    } else if starts("unable to handle kernel") || starts("Unable to handle kernel") {
-        Kind::PageFault
-    } else if starts("spinlock ") || starts("rwlock ") {
-        Kind::SpinlockBug
-    } else if starts("soft lockup") {
-        Kind::SoftLockup
-    } else if starts("scheduling while atomic") {
-        Kind::SchedulingWhileAtomic
-    } else if starts("using ") && body.contains(" in preemptible") {
-        Kind::PreemptibleAccess
-    } else if starts("workqueue lockup") || starts("workqueue leaked lock or atomic") {
-        Kind::WorkqueueLockup
-    } else if starts("memory leak") {
-        Kind::MemoryLeak
-    } else if body.contains("stack guard page was hit at") {
-        Kind::StackGuardPage
-    } else if starts("Bad page state") || starts("Bad page cache") || starts("Bad page map") {
-        Kind::BadPage
-    } else if starts("Bad rss-counter state")
-        || starts("non-zero nr_ptes")
-        || starts("non-zero nr_pmds")
-        || (starts("Dentry ") && body.contains(" still in use"))
-    {
-        Kind::Bug
-    } else if body.trim().is_empty() || starts("no syscalls can create resource") {
-        return None;
-    } else {
-        return Some(Banner {
-            kind: Kind::Bug,
-            specific: false,
-        });
-    };
-    specific(kind)
-}
-
 /// Whether a banner found inside an open report of kind `open` continues it
-/// rather than starting a new report: the panic after a fatal report, the
-/// trap of a `BUG()` (`kernel BUG at` / `invalid opcode`), the oops line
-/// of a page fault, a `WARN()` after a permissive CFI failure, the kmemleak
-/// object after syzkaller's `BUG: memory leak`.
-pub fn continues(open: Kind, open_banner: &str, next: Kind, msg: &str) -> bool {
-    if next == Kind::KernelPanic || next == Kind::DoubleFault {
+/// rather than starting a new report ([`kinds::Continues`]): the panic after
+/// a fatal report, the trap of a `BUG()` (`kernel BUG at` / `invalid
+/// opcode`), the oops line of a page fault, a `WARN()` after a permissive
+/// CFI failure, the kmemleak object after syzkaller's `BUG: memory leak`.
+pub fn continues(open: Kind, open_banner: &str, next: &Banner, msg: &str) -> bool {
+    let rule = match next.row {
+        Some(i) => kinds::ROWS[i].continues,
+        None if next.kind == Kind::Warning => Continues::After(&[Kind::CfiFailure]),
+        None => Continues::Never,
+    };
+    if rule == Continues::Always {
         return true;
     }
     // syzkaller prints `BUG: memory leak` before each kmemleak object.
     if open == Kind::MemoryLeak && open_banner == "BUG: memory leak" {
-        return next == Kind::MemoryLeak && msg.starts_with("unreferenced object");
+        return next.kind == Kind::MemoryLeak && msg.starts_with("unreferenced object");
     }
-    if msg.starts_with("unregister_netdevice: waiting for") {
-        return true;
-    }
-    match next {
-        Kind::Oops | Kind::InternalError => !matches!(open, Kind::Oops | Kind::InternalError),
-        Kind::InvalidOpcode => matches!(
-            open,
-            Kind::KernelBug
-                | Kind::CfiFailure
-                | Kind::RustPanic
-                | Kind::ListCorruption
-                | Kind::Ubsan
-                | Kind::Warning
-        ),
-        Kind::KernelBug => matches!(open, Kind::RustPanic | Kind::CfiFailure),
-        Kind::Warning => open == Kind::CfiFailure,
-        _ => false,
+    match rule {
+        Continues::Always | Continues::AnyReport => true,
+        Continues::Never => false,
+        Continues::After(kinds) => kinds.contains(&open),
+        Continues::NotAfter(kinds) => !kinds.contains(&open),
     }
 }
 
@@ -477,6 +329,10 @@ mod tests {
             ),
             ("Kernel panic - not syncing: Fatal exception", Kind::KernelPanic),
             ("Oops: 0000 [#1] PREEMPT SMP NOPTI", Kind::Oops),
+            (
+                "WARNING: kernel stack regs at 00000000d9dac8ad in fork13:28354 has bad 'bp' value 0000000000000000",
+                Kind::BadFramePointer,
+            ),
         ] {
             assert_eq!(kind(s), Some(k), "{s}");
         }

@@ -663,7 +663,7 @@ fn build(raw: RawReport, mut f: Facts) -> Report {
         // (`might_alloc`, `slab_*`, `__kmalloc_*`) and `__might_resched`.
         Kind::SleepingInInvalidContext => with_in(
             "BUG: sleeping function called from invalid context",
-            super::oops::syzkaller_frame(&f.current_stack)
+            super::guilty::syzkaller_frame(&f.current_stack)
                 .as_deref()
                 .or(current_caller.as_deref()),
         ),

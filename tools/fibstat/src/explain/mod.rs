@@ -8,7 +8,8 @@
 //!    and [`segment`] cuts the report out, foreign lines left out;
 //! 2. [`decode`] turns each lockdep report into a [`model::Report`] (frames
 //!    by [`frame`], lockdep vocabulary by [`lockdep`], advice by [`fix`]);
-//!    [`oops`] titles and decodes every other kind syzkaller knows;
+//!    [`oops`] decodes every other kind syzkaller knows, [`title`] titles
+//!    it from its row of [`kinds::ROWS`] (the guilty frame by [`guilty`]);
 //! 3. [`group`] groups identical reports; [`symbolize`] adds source lines
 //!    from DWARF (`--vmlinux`, `--modules`);
 //! 4. [`render`] prints them for humans, as a summary, or as JSON (schema
@@ -20,7 +21,9 @@ pub mod decode;
 pub mod fix;
 pub mod frame;
 pub mod group;
+pub mod guilty;
 pub mod input;
+pub mod kinds;
 pub mod lockdep;
 pub mod model;
 pub mod normalize;
@@ -30,6 +33,7 @@ pub mod render;
 pub mod scan;
 pub mod segment;
 pub mod symbolize;
+pub mod title;
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};

@@ -1,7 +1,7 @@
 //! The decoded form of a kernel report: what `--json` prints.
 //!
-//! Every struct here is part of the stable JSON schema (`schema_version` 1,
-//! documented in `tools/fibstat/EXPLAIN.md`). Fields are never omitted:
+//! Every struct here is part of the stable JSON schema (`schema_version` 2,
+//! [`SCHEMA_VERSION`], documented in `tools/fibstat/EXPLAIN.md`). Fields are never omitted:
 //! what a report does not carry is `null` or an empty array, so a consumer
 //! can rely on the shape.
 
@@ -42,178 +42,148 @@ pub struct Stack {
     pub frames: Vec<Frame>,
 }
 
-/// Which kernel report a banner announces: lockdep's reports first, then
-/// every other kind syzkaller's pkg/report titles for Linux.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $variant:ident => $id:literal,)*) => {
+        /// Which kernel report a banner announces: lockdep's reports first, then
+        /// every other kind syzkaller's pkg/report titles for Linux. How each
+        /// kind is recognised and titled is [`super::kinds::ROWS`] (and, for the
+        /// irregular ones, [`super::banner`] and [`super::title`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Kind {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Kind {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant,)*];
+
+            /// The snake_case machine id, as in JSON.
+            pub fn id(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $id,)*
+                }
+            }
+        }
+    };
+}
+
+// One line per kind: the variant and its JSON id.
+kinds! {
     /// `WARNING: inconsistent lock state` (print_usage_bug).
-    InconsistentLockState,
+    InconsistentLockState => "inconsistent_lock_state",
     /// `WARNING: possible circular locking dependency detected`.
-    CircularLockingDependency,
+    CircularLockingDependency => "circular_locking_dependency",
     /// `WARNING: possible recursive locking detected` (print_deadlock_bug).
-    RecursiveLocking,
+    RecursiveLocking => "recursive_locking",
     /// `WARNING: possible irq lock inversion dependency detected`.
-    IrqLockInversion,
+    IrqLockInversion => "irq_lock_inversion",
     /// `WARNING: {HARDIRQ,SOFTIRQ}-safe -> ...-unsafe lock order detected`.
-    IrqSafeUnsafeOrder,
+    IrqSafeUnsafeOrder => "irq_safe_unsafe_order",
     /// `WARNING: bad unlock balance detected!`.
-    BadUnlockBalance,
+    BadUnlockBalance => "bad_unlock_balance",
     /// `WARNING: bad contention detected!`.
-    BadContention,
+    BadContention => "bad_contention",
     /// `WARNING: held lock freed!`.
-    HeldLockFreed,
+    HeldLockFreed => "held_lock_freed",
     /// `WARNING: lock held when returning to user space!`.
-    LockHeldReturningToUser,
+    LockHeldReturningToUser => "lock_held_returning_to_user",
     /// `WARNING: comm/pid still has locks held!` (task exit).
-    LocksHeldAtExit,
+    LocksHeldAtExit => "locks_held_at_exit",
     /// `WARNING: suspicious RCU usage`.
-    SuspiciousRcuUsage,
+    SuspiciousRcuUsage => "suspicious_rcu_usage",
     /// `[ BUG: Invalid wait context ]`.
-    InvalidWaitContext,
+    InvalidWaitContext => "invalid_wait_context",
     /// `WARNING: Nested lock was not taken`.
-    NestedLockNotTaken,
+    NestedLockNotTaken => "nested_lock_not_taken",
     /// `WARNING: chain_key collision`.
-    ChainKeyCollision,
+    ChainKeyCollision => "chain_key_collision",
     /// `BUG: sleeping function called from invalid context` (not printed by
     /// lockdep itself, but it carries lockdep's held-lock list and is the
     /// usual companion of locking bugs).
-    SleepingInInvalidContext,
+    SleepingInInvalidContext => "sleeping_in_invalid_context",
     /// `WARNING: CPU: N PID: N at FILE:LINE FUNC` (`WARN()`), and other
     /// `WARNING:` lines.
-    Warning,
+    Warning => "warning",
     /// A `WARN()` of lib/debugobjects.c (`ODEBUG: ...`).
-    Odebug,
+    Odebug => "odebug",
     /// A `WARN()` of lib/refcount.c (`refcount_t: ...`).
-    Refcount,
+    Refcount => "refcount",
     /// lib/list_debug.c: `list_add corruption`, `list_del corruption`.
-    ListCorruption,
+    ListCorruption => "list_corruption",
     /// `BUG: KASAN: ...`.
-    Kasan,
+    Kasan => "kasan",
     /// `BUG: KFENCE: ...`.
-    Kfence,
+    Kfence => "kfence",
     /// `BUG: KMSAN: ...`.
-    Kmsan,
+    Kmsan => "kmsan",
     /// `BUG: KCSAN: ...`.
-    Kcsan,
+    Kcsan => "kcsan",
     /// `UBSAN: ...`.
-    Ubsan,
+    Ubsan => "ubsan",
     /// `BUG: unable to handle page fault for address`, `... kernel paging
     /// request`, arm's `Unable to handle kernel paging request`.
-    PageFault,
+    PageFault => "page_fault",
     /// `BUG: kernel NULL pointer dereference, address: ...`.
-    NullPointerDereference,
+    NullPointerDereference => "null_pointer_dereference",
     /// `Oops: general protection fault ...`.
-    GeneralProtectionFault,
+    GeneralProtectionFault => "general_protection_fault",
     /// `kernel BUG at FILE:LINE!` (`BUG()`, `BUG_ON()`).
-    KernelBug,
+    KernelBug => "kernel_bug",
     /// `Oops: invalid opcode: ...` (a `ud2` that is not a `BUG()`).
-    InvalidOpcode,
+    InvalidOpcode => "invalid_opcode",
     /// `Oops: divide error: ...`.
-    DivideError,
+    DivideError => "divide_error",
     /// `Oops: stack segment: ...`.
-    StackSegmentFault,
+    StackSegmentFault => "stack_segment_fault",
     /// `PANIC: double fault`.
-    DoubleFault,
+    DoubleFault => "double_fault",
     /// arm/arm64 `Internal error: Oops ...`.
-    InternalError,
+    InternalError => "internal_error",
     /// Any other oops (`Oops: 0000 [#1]`, arm `Unhandled fault:`).
-    Oops,
+    Oops => "oops",
     /// `Kernel panic - not syncing: MESSAGE`.
-    KernelPanic,
+    KernelPanic => "kernel_panic",
     /// `watchdog: BUG: soft lockup - CPU#N stuck for Ns!`.
-    SoftLockup,
+    SoftLockup => "soft_lockup",
     /// `rcu: INFO: rcu_preempt self-detected stall on CPU`, `... detected stalls`.
-    RcuStall,
+    RcuStall => "rcu_stall",
     /// `INFO: task COMM:PID blocked for more than N seconds.`
-    HungTask,
+    HungTask => "hung_task",
     /// `BUG: scheduling while atomic`.
-    SchedulingWhileAtomic,
+    SchedulingWhileAtomic => "scheduling_while_atomic",
     /// `BUG: using smp_processor_id() in preemptible [...] code`.
-    PreemptibleAccess,
+    PreemptibleAccess => "preemptible_access",
     /// `BUG: spinlock lockup suspected`, `bad magic`, `wrong owner`, ...
-    SpinlockBug,
+    SpinlockBug => "spinlock_bug",
     /// `BUG: Bad page state`, `Bad page cache`, `Bad page map`.
-    BadPage,
+    BadPage => "bad_page",
     /// `BUG: TASK stack guard page was hit at ...`.
-    StackGuardPage,
+    StackGuardPage => "stack_guard_page",
     /// `BUG: workqueue lockup`, `BUG: workqueue leaked lock or atomic`.
-    WorkqueueLockup,
+    WorkqueueLockup => "workqueue_lockup",
     /// kmemleak's `unreferenced object 0x... (size N):`, syzkaller's
     /// `BUG: memory leak`.
-    MemoryLeak,
+    MemoryLeak => "memory_leak",
     /// `CFI failure at FUNC (target: ...; expected type: ...)` (kCFI).
-    CfiFailure,
+    CfiFailure => "cfi_failure",
     /// `unregister_netdevice: waiting for DEV to become free. Usage count = N`.
-    UnregisterNetdevice,
+    UnregisterNetdevice => "unregister_netdevice",
     /// `rust_kernel: panicked at FILE:LINE:COL:` (a Rust panic, then `BUG()`).
-    RustPanic,
+    RustPanic => "rust_panic",
     /// `INFO: trying to register non-static key.`
-    NonStaticKey,
+    NonStaticKey => "non_static_key",
+    /// `WARNING: kernel stack regs at ADDR in COMM:PID has bad 'bp' value`,
+    /// `WARNING: kernel stack frame pointer at ... has bad value` (the
+    /// frame-pointer unwinder, arch/x86/kernel/unwind_frame.c).
+    BadFramePointer => "bad_frame_pointer",
     /// Any other `BUG:` line (`BUG: Bad rss-counter state`, ...).
-    Bug,
+    Bug => "bug",
     /// Any other `INFO:` line.
-    Info,
+    Info => "info",
 }
 
 impl Kind {
-    /// The snake_case machine id, as in JSON.
-    pub fn id(self) -> &'static str {
-        match self {
-            Kind::InconsistentLockState => "inconsistent_lock_state",
-            Kind::CircularLockingDependency => "circular_locking_dependency",
-            Kind::RecursiveLocking => "recursive_locking",
-            Kind::IrqLockInversion => "irq_lock_inversion",
-            Kind::IrqSafeUnsafeOrder => "irq_safe_unsafe_order",
-            Kind::BadUnlockBalance => "bad_unlock_balance",
-            Kind::BadContention => "bad_contention",
-            Kind::HeldLockFreed => "held_lock_freed",
-            Kind::LockHeldReturningToUser => "lock_held_returning_to_user",
-            Kind::LocksHeldAtExit => "locks_held_at_exit",
-            Kind::SuspiciousRcuUsage => "suspicious_rcu_usage",
-            Kind::InvalidWaitContext => "invalid_wait_context",
-            Kind::NestedLockNotTaken => "nested_lock_not_taken",
-            Kind::ChainKeyCollision => "chain_key_collision",
-            Kind::SleepingInInvalidContext => "sleeping_in_invalid_context",
-            Kind::Warning => "warning",
-            Kind::Odebug => "odebug",
-            Kind::Refcount => "refcount",
-            Kind::ListCorruption => "list_corruption",
-            Kind::Kasan => "kasan",
-            Kind::Kfence => "kfence",
-            Kind::Kmsan => "kmsan",
-            Kind::Kcsan => "kcsan",
-            Kind::Ubsan => "ubsan",
-            Kind::PageFault => "page_fault",
-            Kind::NullPointerDereference => "null_pointer_dereference",
-            Kind::GeneralProtectionFault => "general_protection_fault",
-            Kind::KernelBug => "kernel_bug",
-            Kind::InvalidOpcode => "invalid_opcode",
-            Kind::DivideError => "divide_error",
-            Kind::StackSegmentFault => "stack_segment_fault",
-            Kind::DoubleFault => "double_fault",
-            Kind::InternalError => "internal_error",
-            Kind::Oops => "oops",
-            Kind::KernelPanic => "kernel_panic",
-            Kind::SoftLockup => "soft_lockup",
-            Kind::RcuStall => "rcu_stall",
-            Kind::HungTask => "hung_task",
-            Kind::SchedulingWhileAtomic => "scheduling_while_atomic",
-            Kind::PreemptibleAccess => "preemptible_access",
-            Kind::SpinlockBug => "spinlock_bug",
-            Kind::BadPage => "bad_page",
-            Kind::StackGuardPage => "stack_guard_page",
-            Kind::WorkqueueLockup => "workqueue_lockup",
-            Kind::MemoryLeak => "memory_leak",
-            Kind::CfiFailure => "cfi_failure",
-            Kind::UnregisterNetdevice => "unregister_netdevice",
-            Kind::RustPanic => "rust_panic",
-            Kind::NonStaticKey => "non_static_key",
-            Kind::Bug => "bug",
-            Kind::Info => "info",
-        }
-    }
-
     /// Whether lockdep's decoder handles this kind (locks, usage states,
     /// held locks, scenario); the others are decoded as oopses (title,
     /// message, stacks).
@@ -468,4 +438,18 @@ pub struct Fix {
     pub apply_to: Option<String>,
     /// Why, in a short paragraph.
     pub why: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Kind;
+
+    #[test]
+    fn ids_are_the_json_names() {
+        for k in Kind::ALL {
+            let json = serde_json::to_string(k).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", k.id()), "{k:?}");
+        }
+        assert_eq!(Kind::ALL.len(), 52);
+    }
 }

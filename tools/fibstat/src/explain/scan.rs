@@ -333,7 +333,7 @@ impl<F: FnMut(RawReport)> Engine<F> {
                             if !banner::continues(
                                 open.builder.kind(),
                                 open.builder.banner(),
-                                b.kind,
+                                &b,
                                 m,
                             ) =>
                         {
