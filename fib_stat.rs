@@ -2,81 +2,19 @@
 
 //! fib_stat: per-network-namespace FIB statistics over netlink.
 //!
-//! Every network namespace gets a [`NetState`]: statistics behind one spinlock and a kernel
-//! netlink socket (protocol [`protocol::NETLINK_FIB_STAT`], or the `nl_proto` parameter). The
-//! lock is taken in two contexts:
+//! Every network namespace gets a [`NetState`]: statistics behind one [`ContextLock`] and a
+//! kernel netlink socket (protocol [`protocol::NETLINK_FIB_STAT`], or `nl_proto`). Three
+//! contexts take the lock, each in its own frame, with the primitive named in its source:
 //!
-//! - process context: `sendmsg()` -> `netlink_unicast()` -> [`nl_gateway_input`] ->
-//!   `netlink_rcv_skb()` -> [`fib_stat_rcv_proc`], softirqs enabled;
-//! - softirq context: NAPI -> `arp_rcv()` -> `neigh_event_ns()` -> `__neigh_update()` ->
-//!   `call_netevent_notifiers()` -> [`net_event_callback`];
-//! - hard interrupt context (built with `FIB_STAT_HARDIRQ=y`, the default except on PREEMPT_RT,
-//!   started by `hardirq_tick_ms=N`): a timer queues an `IRQ_WORK_INIT_HARD()` irq_work every N
-//!   ms, whose callback [`fib_stat_hardirq_tick`] counts a tick in `hardirq_ticks`, taking the
-//!   lock with plain `spin_lock()` (hard interrupts are disabled there), as C would.
+//! - process context: netlink requests, [`fib_stat_rcv_proc`], with the build's lock mode
+//!   (`FIB_STAT_LOCK=spin|bh|irq|irqsave`);
+//! - softirq context: neighbour updates and redirects, [`net_event_callback`];
+//! - hard interrupt context: the `hardirq_tick_ms` tick, [`fib_stat_hardirq_tick`].
 //!
-//! The lock is a [`ContextLock`]: one `spinlock_t`, which each side takes with the primitive
-//! named in its source. The lock mode (the process side's and notifier's primitive) is chosen at
-//! build time (`FIB_STAT_LOCK=spin|bh|irq|irqsave`, Kconfig `FIB_STAT_LOCK_SPIN`/`_BH`/`_IRQ`/
-//! `_IRQSAVE`); `FIB_STAT_SOFTIRQ_LOCK=irqsave` (Kconfig `FIB_STAT_SOFTIRQ_IRQSAVE`) makes the
-//! notifier take it with `spin_lock_irqsave()` instead, a cell of the lock matrix (README, "The
-//! lock matrix"):
-//!
-//! - spin: the kernel crate's `SpinLock` (`spin_lock()`) on both sides. The process-context side
-//!   holds the lock with softirqs enabled, so a softirq on the same CPU can interrupt it and spin
-//!   on the lock forever: lockdep reports `inconsistent {SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W} usage`.
-//! - bh: [`SpinLockBh`](kernel_next::sync::lock::spinlock_bh::SpinLockBh) (`spin_lock_bh()`)
-//!   on both sides: correct. The notifier side uses the same lock type because the netevent
-//!   chain is also called from process context with softirqs enabled (e.g. `ip neigh replace`
-//!   -> `__neigh_update()`), where a plain `spin_lock()` would be the same bug; in softirq
-//!   context `spin_lock_bh()` nests (bottom halves are already disabled). Wrong once the hard
-//!   interrupt tick runs: the holder has hard interrupts enabled.
-//! - irq: `spin_lock_irq()` on both sides (the notifier runs with hard interrupts enabled, in
-//!   softirq or process context): correct with the hard interrupt tick too.
-//! - irqsave: `spin_lock_irqsave()` on both sides: correct in every context.
-//!
-//! Both modes name the lock class `fib_stat.lock` (one class for all namespaces). The lock is
-//! taken in the frames of `fib_stat_rcv_proc` and `net_event_callback` themselves (everything in
-//! between is inlined), through the C helper `rust_helper_spin_lock` (spin) or
-//! `rust_helper_spin_lock_bh` (bh), so lockdep's `at:` names the helper and the next stack frame
-//! is our function.
-//!
-//! # Requests and `nl_requests`
-//!
-//! Every message that reaches [`fib_stat_rcv_proc`] counts in `nl_requests`, whatever its type
-//! and whether it succeeds (as `protocol.rs` specifies). `netlink_rcv_skb()` does not pass on
-//! messages without `NLM_F_REQUEST`, control messages (type < `NLMSG_MIN_TYPE`) or truncated
-//! ones, so those are not counted. A GET counts itself before taking its snapshot (the reply
-//! includes it). A successful RESET zeroes every statistic, then counts itself: afterwards
-//! `nl_requests` is 1. A failed request changes nothing but `nl_requests`. The only requests
-//! not counted are those answered `EAGAIN` because the namespace's state does not exist: not
-//! possible as long as the kernel sockets exist only while the state does (`pernet`).
-//!
-//! "Last update" is the time (`CLOCK_REALTIME`, [`clock::ktime_get_real_fast_ns`]) of the last
-//! RECORD, neighbour update or redirect, read under the lock by the update itself: racing
-//! updates store their times in the order they take the lock, so a slower one cannot store an
-//! older time over a newer one (it could when the time was read before the lock). RESET sets it
-//! back to 0 (never).
-//!
-//! # The softirq path
-//!
-//! [`net_event_callback`] runs for every neighbour update of every namespace, so it does as
-//! little as it can: events other than neighbour updates and redirects are dropped before
-//! anything else; the RCU read-side critical section is the one the notifier chain already holds
-//! (no nested `rcu_read_lock()` of our own); and the clock is read only when counting, under
-//! the lock, from the fast timekeeper (no lockdep-annotated seqcount).
-//!
-//! # Safety
-//!
-//! This file contains no `unsafe` block in its source. Its only `unsafe` token is the
-//! `unsafe impl pernet::NetData` (promises about `subsys()` and the netlink protocol number:
-//! the protocol number is upheld at run time by `SocketCfg::new`, which refuses every number
-//! kernel code registers, and by `FibStat::init`, which refuses to load with one).
-//! The macros it invokes (`module!`, `module_param_int!`, `netlink_input!`,
-//! `netevent_callback!`, `hardirq_tick_callback!`, `impl_has_hardirq_tick!`) do expand to
-//! `unsafe` code here: the `extern "C"` trampolines and
-//! descriptors, each justified in the file that defines the macro; the bodies we hand them
-//! become safe functions. The abstractions live in `rust/kernel/` (module `kernel_next`).
+//! `spin` reproduces lockdep's `{SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W}` report; the other modes are
+//! correct (`bh` only without the tick). The design (lock modes, counting rules, the softirq
+//! path, where the `unsafe` code is) is in [`docs/design.md`](docs/design.md); the
+//! abstractions are in `rust/kernel/` (module `kernel_next`).
 
 use core::net::IpAddr;
 use kernel::{ffi::c_int, prelude::*};
@@ -94,21 +32,26 @@ mod protocol;
 
 #[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
 use kernel_next::irq_work::{hardirq_tick_callback, impl_has_hardirq_tick, HardIrqTick};
+#[cfg(not(CONFIG_FIB_STAT_LOCK_PERCPU))]
+use kernel_next::sync::lock::context::{new_context_lock, ContextLock};
 use kernel_next::{
     module_param::module_param_int,
     net::{
         namespace::Net,
         netevent::{self, netevent_callback, NetEvent},
         netlink::{self, netlink_input, Request},
-        pernet,
+        pernet::{self, pernet_subsys},
     },
-    sync::{
-        lock::context::{new_context_lock, ContextLock},
-        rcu,
-    },
+    sync::rcu,
     time as clock,
 };
 use parse::{Command, ErrAttr, Errno};
+#[cfg(any(CONFIG_FIB_STAT_LOCK_PERCPU, CONFIG_FIB_STAT_KUNIT_TEST))]
+use {
+    core::sync::atomic::{AtomicU64, Ordering},
+    kernel::sync::SpinLock,
+    kernel_next::percpu::stats::{new_percpu_stats, PerCpuStats},
+};
 
 // The shared parser spells out the attribute header size and flags (it cannot see the bindings).
 const _: () = {
@@ -126,7 +69,9 @@ module! {
 }
 
 module_param_int! {
-    /// Netlink protocol number of the fib_stat kernel sockets.
+    /// Netlink protocol number of the fib_stat kernel sockets. The numbers code of the kernel
+    /// tree registers are refused; that no other out-of-tree module uses it cannot be checked,
+    /// and is the promise `NetData::netlink` makes (`rust/kernel/net/netlink.rs`).
     static NL_PROTO: "nl_proto" = protocol::NETLINK_FIB_STAT, perm: 0o444,
         desc: "netlink protocol number: 23-29 or 31, the ones no kernel code registers (default 25)";
 }
@@ -153,15 +98,22 @@ module_param_int! {
     all(CONFIG_FIB_STAT_LOCK_BH, CONFIG_FIB_STAT_LOCK_IRQ),
     all(CONFIG_FIB_STAT_LOCK_BH, CONFIG_FIB_STAT_LOCK_IRQSAVE),
     all(CONFIG_FIB_STAT_LOCK_IRQ, CONFIG_FIB_STAT_LOCK_IRQSAVE),
+    all(CONFIG_FIB_STAT_LOCK_PERCPU, CONFIG_FIB_STAT_LOCK_SPIN),
+    all(CONFIG_FIB_STAT_LOCK_PERCPU, CONFIG_FIB_STAT_LOCK_BH),
+    all(CONFIG_FIB_STAT_LOCK_PERCPU, CONFIG_FIB_STAT_LOCK_IRQ),
+    all(CONFIG_FIB_STAT_LOCK_PERCPU, CONFIG_FIB_STAT_LOCK_IRQSAVE),
 ))]
 compile_error!("the CONFIG_FIB_STAT_LOCK_* options are mutually exclusive");
 #[cfg(not(any(
     CONFIG_FIB_STAT_LOCK_SPIN,
     CONFIG_FIB_STAT_LOCK_BH,
     CONFIG_FIB_STAT_LOCK_IRQ,
-    CONFIG_FIB_STAT_LOCK_IRQSAVE
+    CONFIG_FIB_STAT_LOCK_IRQSAVE,
+    CONFIG_FIB_STAT_LOCK_PERCPU
 )))]
-compile_error!("set one CONFIG_FIB_STAT_LOCK_* (FIB_STAT_LOCK=spin|bh|irq|irqsave)");
+compile_error!("set one CONFIG_FIB_STAT_LOCK_* (FIB_STAT_LOCK=spin|bh|irq|irqsave|percpu)");
+#[cfg(all(CONFIG_FIB_STAT_LOCK_PERCPU, CONFIG_FIB_STAT_SOFTIRQ_IRQSAVE))]
+compile_error!("FIB_STAT_SOFTIRQ_LOCK=irqsave needs a lock: the percpu notifier takes none");
 #[cfg(all(CONFIG_FIB_STAT_HARDIRQ_TICK, CONFIG_PREEMPT_RT))]
 compile_error!(
     "the hard interrupt tick takes a spinlock_t in hard interrupt context, which PREEMPT_RT \
@@ -218,19 +170,42 @@ const LOCK_MODE: LockMode = LockMode {
     what: "spin_lock_irqsave: correct in every context",
 };
 
+/// No shared lock: per-CPU statistics (see [`PcpuStats`]).
+#[cfg(CONFIG_FIB_STAT_LOCK_PERCPU)]
+const LOCK_MODE: LockMode = LockMode {
+    wire: protocol::LOCK_PERCPU,
+    name: "percpu",
+    what: "per-CPU statistics: no shared lock on the softirq path",
+};
+
 /// The notifier's primitive: the process side's (see the module documentation)...
-#[cfg(not(CONFIG_FIB_STAT_SOFTIRQ_IRQSAVE))]
+#[cfg(not(any(CONFIG_FIB_STAT_SOFTIRQ_IRQSAVE, CONFIG_FIB_STAT_LOCK_PERCPU)))]
 type SoftirqLock = ProcessLock;
 /// ... or `spin_lock_irqsave()` (`FIB_STAT_SOFTIRQ_LOCK=irqsave`, a lock-matrix cell).
 #[cfg(CONFIG_FIB_STAT_SOFTIRQ_IRQSAVE)]
 type SoftirqLock = kernel_next::sync::lock::spinlock_irqsave::SpinLockIrqSaveBackend;
 
 /// The hard interrupt side's primitive: plain `spin_lock()`, hard interrupts being disabled.
-#[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+#[cfg(all(CONFIG_FIB_STAT_HARDIRQ_TICK, not(CONFIG_FIB_STAT_LOCK_PERCPU)))]
 type HardIrqLock = kernel::sync::lock::spinlock::SpinLockBackend;
 
 /// The statistics lock: one `spinlock_t`, taken with [`ProcessLock`] by default.
+#[cfg(not(CONFIG_FIB_STAT_LOCK_PERCPU))]
 type StatsLock<T> = ContextLock<T, ProcessLock>;
+
+/// The namespace's statistics: behind the lock...
+#[cfg(not(CONFIG_FIB_STAT_LOCK_PERCPU))]
+type NetStats = StatsLock<Stats>;
+/// ... or per CPU.
+#[cfg(CONFIG_FIB_STAT_LOCK_PERCPU)]
+type NetStats = PcpuStats;
+
+/// The statistics' initialiser: one lock class for every namespace (the macro expands to one
+/// static class).
+#[cfg(not(CONFIG_FIB_STAT_LOCK_PERCPU))]
+fn new_stats() -> impl PinInit<NetStats> {
+    new_context_lock!(Stats::default(), "fib_stat.lock")
+}
 
 /// The statistics of one network namespace.
 #[derive(Clone, Copy, Default)]
@@ -297,10 +272,198 @@ impl Stats {
     }
 
     /// Counts a hard interrupt tick (not an update: `last_update_ns` stays).
-    #[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+    #[cfg(all(CONFIG_FIB_STAT_HARDIRQ_TICK, not(CONFIG_FIB_STAT_LOCK_PERCPU)))]
     fn count_hardirq_tick(&mut self) {
         self.hardirq_ticks = self.hardirq_ticks.wrapping_add(1);
     }
+}
+
+/// One CPU's statistics in percpu mode, and the RESET generation they belong to.
+#[cfg(any(CONFIG_FIB_STAT_LOCK_PERCPU, CONFIG_FIB_STAT_KUNIT_TEST))]
+#[derive(Clone, Copy, Default)]
+struct CpuStats {
+    /// The generation (RESETs done) these statistics were counted in.
+    generation: u64,
+    stats: Stats,
+    /// When this CPU set `stats.last_gateway` and `stats.last_neigh`: the sum takes the latest.
+    gateway_ns: u64,
+    neigh_ns: u64,
+}
+
+#[cfg(any(CONFIG_FIB_STAT_LOCK_PERCPU, CONFIG_FIB_STAT_KUNIT_TEST))]
+impl CpuStats {
+    /// Moves this copy to `generation` if it belongs to an older one: it starts from zero.
+    fn enter(&mut self, generation: u64) {
+        if self.generation < generation {
+            *self = CpuStats {
+                generation,
+                ..CpuStats::default()
+            };
+        }
+    }
+
+    /// Adds `copy` to this sum: counters add up, `last_update_ns` is the maximum, the last
+    /// gateway and neighbour are those set last.
+    fn add(&mut self, copy: &CpuStats) {
+        let (s, c) = (&mut self.stats, &copy.stats);
+        s.nl_requests = s.nl_requests.wrapping_add(c.nl_requests);
+        s.gw_records = s.gw_records.wrapping_add(c.gw_records);
+        s.neigh_updates = s.neigh_updates.wrapping_add(c.neigh_updates);
+        s.redirects = s.redirects.wrapping_add(c.redirects);
+        s.last_update_ns = s.last_update_ns.max(c.last_update_ns);
+        if c.last_gateway.is_some()
+            && (s.last_gateway.is_none() || copy.gateway_ns > self.gateway_ns)
+        {
+            s.last_gateway = c.last_gateway;
+            self.gateway_ns = copy.gateway_ns;
+        }
+        if c.last_neigh.is_some() && (s.last_neigh.is_none() || copy.neigh_ns > self.neigh_ns) {
+            s.last_neigh = c.last_neigh;
+            self.neigh_ns = copy.neigh_ns;
+        }
+    }
+}
+
+/// The statistics of one namespace in percpu mode (`FIB_STAT_LOCK=percpu`): no shared lock on
+/// the update paths.
+///
+/// - Every update (a request's count, a RECORD, a neighbour update, a redirect) changes the
+///   local CPU's copy only, with bottom halves disabled, inside the copy's seqcount write
+///   section ([`PerCpuStats::update`]), the networking stack's per-CPU statistics pattern.
+/// - GET sums the copies of every possible CPU (an offline CPU keeps what it counted) that
+///   belong to the current generation; `last_update_ns` is their maximum.
+/// - RESET does not touch the copies: under `reset`, it starts a new generation. A copy of an
+///   older generation counts as zero in every sum from then on, and its CPU's next update
+///   starts it from zero in the new generation (inside its write section, where it reads the
+///   generation).
+///
+/// Why RESET is exact: every update changes one copy inside one write section and is tagged,
+/// in that section, with the generation it read there; it is thus counted entirely in that
+/// generation, or not at all, never in part, and never twice. RESET never writes a copy, so it
+/// cannot lose a concurrent update (zeroing another CPU's counters would race with its
+/// `+=`). An update concurrent with a RESET reads either generation: if the old one, it is
+/// ordered before the RESET and wiped; if the new one, after it and counted; either order is
+/// one a concurrent request may take. GET and RESET take `reset`, so a GET never sums across
+/// a generation change: it sees the generation fixed, and every copy either in it (counted,
+/// read whole under its seqcount) or older (zero). Updates never take `reset`: the softirq path
+/// stays lock-free. The tick, in hard interrupt context, counts in an atomic counter, which
+/// RESET zeroes with one atomic store: each tick's increment is before or after it.
+#[cfg(any(CONFIG_FIB_STAT_LOCK_PERCPU, CONFIG_FIB_STAT_KUNIT_TEST))]
+#[pin_data]
+struct PcpuStats {
+    /// RESETs done; written under `reset` only.
+    generation: AtomicU64,
+    /// Taken by GET and RESET (process context only), never by an update.
+    #[pin]
+    reset: SpinLock<()>,
+    cpus: PerCpuStats<CpuStats>,
+    /// Hard interrupt ticks: the per-CPU copies are written with hard interrupts enabled, so the
+    /// tick cannot write them.
+    hardirq_ticks: AtomicU64,
+}
+
+#[cfg(any(CONFIG_FIB_STAT_LOCK_PERCPU, CONFIG_FIB_STAT_KUNIT_TEST))]
+impl PcpuStats {
+    /// Updates the local CPU's copy in the current generation with `f`.
+    #[inline(always)]
+    fn update(&self, f: impl FnOnce(&mut CpuStats)) {
+        // `None` (the copy's write section already open) cannot happen: updates run in process
+        // and softirq context only, and `f` does not update.
+        let _ = self.cpus.update(|copy| {
+            copy.enter(self.generation.load(Ordering::Acquire));
+            f(copy)
+        });
+    }
+
+    /// Counts a request and applies it if valid, as [`Stats::apply`]; returns the snapshot a
+    /// GET replies with.
+    #[inline(always)]
+    fn request(
+        &self,
+        command: Result<Command>,
+        now: impl FnOnce() -> u64,
+    ) -> Result<Option<Stats>> {
+        let command = match command {
+            Ok(command) => command,
+            Err(e) => {
+                self.update(|copy| copy.stats.count_request());
+                return Err(e);
+            }
+        };
+        match command {
+            Command::Record { .. } => {
+                self.update(|copy| {
+                    copy.stats.count_request();
+                    copy.stats.apply(command, now);
+                    copy.gateway_ns = copy.stats.last_update_ns;
+                });
+                Ok(None)
+            }
+            Command::Get => {
+                let _reset = self.reset.lock();
+                self.update(|copy| copy.stats.count_request());
+                Ok(Some(self.sum()))
+            }
+            Command::Reset => {
+                let _reset = self.reset.lock();
+                self.generation.fetch_add(1, Ordering::Release);
+                self.hardirq_ticks.store(0, Ordering::Relaxed);
+                self.update(|copy| copy.stats.count_request());
+                Ok(None)
+            }
+        }
+    }
+
+    /// The sum of the current generation's copies. Called with `reset` held.
+    fn sum(&self) -> Stats {
+        let generation = self.generation.load(Ordering::Acquire);
+        let mut sum = self.cpus.fold(CpuStats::default(), |mut sum, copy| {
+            if copy.generation == generation {
+                sum.add(&copy);
+            }
+            sum
+        });
+        sum.stats.hardirq_ticks = self.hardirq_ticks.load(Ordering::Relaxed);
+        sum.stats
+    }
+
+    /// Counts a neighbour update, as [`Stats::count_neigh_update`].
+    #[inline(always)]
+    fn neigh_update(&self, last: Option<(IpAddr, u32)>, now: impl FnOnce() -> u64) {
+        self.update(|copy| {
+            copy.stats.count_neigh_update(last, now);
+            if last.is_some() {
+                copy.neigh_ns = copy.stats.last_update_ns;
+            }
+        });
+    }
+
+    /// Counts a redirect.
+    #[inline(always)]
+    fn redirect(&self, now: impl FnOnce() -> u64) {
+        self.update(|copy| copy.stats.count_redirect(now));
+    }
+
+    /// Counts a hard interrupt tick.
+    #[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+    fn hardirq_tick(&self) {
+        self.hardirq_ticks.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The statistics' initialiser: the lock classes are static, one for every namespace.
+#[cfg(any(CONFIG_FIB_STAT_LOCK_PERCPU, CONFIG_FIB_STAT_KUNIT_TEST))]
+fn new_pcpu_stats() -> impl PinInit<PcpuStats, Error> {
+    try_pin_init!(PcpuStats {
+        generation: AtomicU64::new(0),
+        reset <- kernel::new_spinlock!((), "fib_stat.reset"),
+        cpus: new_percpu_stats!(CpuStats::default(), "fib_stat.percpu")?,
+        hardirq_ticks: AtomicU64::new(0),
+    }? Error)
+}
+#[cfg(CONFIG_FIB_STAT_LOCK_PERCPU)]
+fn new_stats() -> impl PinInit<NetStats, Error> {
+    new_pcpu_stats()
 }
 
 /// Per network namespace state. The namespace's kernel socket belongs to the pernet
@@ -315,7 +478,7 @@ struct NetState {
     #[pin]
     tick: Tick,
     #[pin]
-    stats: StatsLock<Stats>,
+    stats: NetStats,
 }
 
 /// The namespace's hard interrupt tick.
@@ -355,19 +518,16 @@ impl_has_hardirq_tick! {
     impl HasHardIrqTick for NetState { self.tick }
 }
 
-static NET_STATE: pernet::Subsys<NetState> = pernet::Subsys::new();
+pernet_subsys! {
+    /// The state of every network namespace, registered by [`FibStat`].
+    static NET_STATE: Subsys<NetState>;
+}
 
-// SAFETY: `subsys()` always returns `NET_STATE`; `netlink()`'s protocol is one no kernel code
-// registers (`SocketCfg::new` checks `nl_proto`; out-of-tree users: see the parameter's docs).
-unsafe impl pernet::NetData for NetState {
-    fn subsys() -> &'static pernet::Subsys<Self> {
-        &NET_STATE
-    }
-
+impl pernet::NetData for NetState {
     fn init(_net: &Net) -> impl PinInit<Self, Error> {
         try_pin_init!(NetState {
-            // One lock class for every namespace: the macro expands to one static class.
-            stats <- new_context_lock!(Stats::default(), "fib_stat.lock"),
+            // One lock class for every namespace: `new_stats` expands the macro once.
+            stats <- new_stats(),
             tick <- new_tick(),
         })
         // Started once the whole state is initialised (the callback uses `stats`).
@@ -379,7 +539,9 @@ unsafe impl pernet::NetData for NetState {
 
     fn netlink() -> Option<netlink::SocketCfg> {
         // `FibStat::init` checked the number before registering, so this is never `None`.
-        netlink::SocketCfg::new(NL_PROTO.get(), &THIS_MODULE, NL_INPUT).ok()
+        // SAFETY: `nl_proto` must be a number no other out-of-tree module of this kernel uses
+        // (its documentation; the tree's own are refused); `NL_INPUT` is this module's code.
+        unsafe { netlink::SocketCfg::new(NL_PROTO.get(), &THIS_MODULE, NL_INPUT) }.ok()
     }
 }
 
@@ -434,10 +596,17 @@ fn handle_request(req: &Request<'_>) -> Result {
         req.set_err_msg(c"fib_stat: network namespace not ready, try again");
         return Err(EAGAIN);
     };
-    let mut stats = state.stats.lock();
-    stats.count_request();
-    let snapshot = stats.apply(command?, clock::ktime_get_real_fast_ns);
-    drop(stats);
+    #[cfg(not(CONFIG_FIB_STAT_LOCK_PERCPU))]
+    let snapshot = {
+        let mut stats = state.stats.lock();
+        stats.count_request();
+        stats.apply(command?, clock::ktime_get_real_fast_ns)
+    };
+    // percpu: this CPU's statistics, no shared lock (GET and RESET take theirs).
+    #[cfg(CONFIG_FIB_STAT_LOCK_PERCPU)]
+    let snapshot = state
+        .stats
+        .request(command, clock::ktime_get_real_fast_ns)?;
     drop(rcu);
     // The reply is built and sent outside the lock and the RCU critical section (it may sleep).
     match snapshot {
@@ -514,8 +683,14 @@ netevent_callback! {
                     return;
                 };
                 let last = neigh.addr().map(|addr| (addr, dev.ifindex()));
+                #[cfg(not(CONFIG_FIB_STAT_LOCK_PERCPU))]
                 let mut stats = state.stats.lock_with::<SoftirqLock>();
+                #[cfg(not(CONFIG_FIB_STAT_LOCK_PERCPU))]
                 stats.count_neigh_update(last, clock::ktime_get_real_fast_ns);
+                #[cfg(CONFIG_FIB_STAT_LOCK_PERCPU)]
+                state
+                    .stats
+                    .neigh_update(last, clock::ktime_get_real_fast_ns);
             }
             NetEvent::Redirect(redirect) => {
                 let Some(state) = redirect
@@ -524,8 +699,12 @@ netevent_callback! {
                 else {
                     return;
                 };
+                #[cfg(not(CONFIG_FIB_STAT_LOCK_PERCPU))]
                 let mut stats = state.stats.lock_with::<SoftirqLock>();
+                #[cfg(not(CONFIG_FIB_STAT_LOCK_PERCPU))]
                 stats.count_redirect(clock::ktime_get_real_fast_ns);
+                #[cfg(CONFIG_FIB_STAT_LOCK_PERCPU)]
+                state.stats.redirect(clock::ktime_get_real_fast_ns);
             }
             NetEvent::Other => {}
         }
@@ -544,7 +723,10 @@ hardirq_tick_callback! {
     /// This is the frame that takes the statistics lock on the hard interrupt side, with plain
     /// `spin_lock()`: hard interrupts are disabled here.
     const HARDIRQ_TICK: fn fib_stat_hardirq_tick(state: &NetState) {
+        #[cfg(not(CONFIG_FIB_STAT_LOCK_PERCPU))]
         state.stats.lock_with::<HardIrqLock>().count_hardirq_tick();
+        #[cfg(CONFIG_FIB_STAT_LOCK_PERCPU)]
+        state.stats.hardirq_tick();
     }
 }
 

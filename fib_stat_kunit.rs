@@ -9,8 +9,15 @@
 //!   leave behind (bottom halves enabled again, hard interrupts never touched);
 //! - the request parser as the kernel builds it (overflow checks on);
 //! - the statistics update rules;
-//! - the pernet data of the initial namespace, and the namespace a redirect is counted in.
+//! - the pernet data of the initial namespace, and the namespace a redirect is counted in;
+//! - the per-CPU abstraction (`rust/kernel/percpu.rs`, whatever the lock mode: it does not
+//!   depend on it): possible CPUs, an instance per CPU, dropped once each, the local CPU's
+//!   under a [`BhGuard`]; per-CPU statistics updated in process context and in a real softirq,
+//!   read whole, nested updates refused; and the percpu mode's statistics: sums, the latest
+//!   last gateway, RESET's generation (a copy of an older generation counts as zero and starts
+//!   from zero).
 
+use crate::kernel_next::percpu::BhGuard;
 use crate::{
     kernel_next::{
         irq,
@@ -491,6 +498,247 @@ fn netevent_redirect_uses_the_other_route_device() {
     check!(test_support::redirect_ifindex(true) == Some(1));
 }
 
+// ---------------------------------------------------------------------------------------------
+// The per-CPU abstraction and the percpu mode's statistics.
+// ---------------------------------------------------------------------------------------------
+
+mod percpu {
+    use super::*;
+    use crate::{
+        kernel_next::percpu::{
+            possible_cpus,
+            stats::{new_percpu_stats, PerCpuStats},
+            CpuId, DynamicPerCpu,
+        },
+        new_pcpu_stats, CpuStats, PcpuStats,
+    };
+    use core::sync::atomic::AtomicPtr;
+    use kernel::{prelude::*, sync::Arc};
+
+    pub(super) fn percpu_possible_cpus() {
+        let n = possible_cpus().count();
+        check!(n >= 1);
+        // Increasing, and each one is a `CpuId` again.
+        let mut last = None;
+        for cpu in possible_cpus() {
+            check!(last.map_or(true, |l: u32| cpu.as_u32() > l));
+            check!(CpuId::from_u32(cpu.as_u32()) == Some(cpu));
+            last = Some(cpu.as_u32());
+        }
+        check!(CpuId::from_u32(0).is_some());
+        check!(CpuId::from_u32(u32::MAX).is_none());
+    }
+
+    pub(super) fn percpu_instance_per_cpu_and_this_cpu() {
+        let Ok(v) = DynamicPerCpu::new(|cpu| AtomicU32::new(cpu.as_u32() + 100)) else {
+            return check!(false);
+        };
+        for cpu in possible_cpus() {
+            check!(v.get(cpu).load(Ordering::Relaxed) == cpu.as_u32() + 100);
+        }
+        check!(!irq::bh_disabled());
+        {
+            let bh = BhGuard::new();
+            check!(irq::bh_disabled());
+            let mine = v.this_cpu(&bh);
+            // The local CPU's instance is exactly one of the possible CPUs'.
+            let same = possible_cpus()
+                .filter(|cpu| core::ptr::eq(v.get(*cpu), mine))
+                .count();
+            check!(same == 1);
+        }
+        check!(!irq::bh_disabled());
+    }
+
+    /// Instances dropped by `percpu_drops_every_instance_once`.
+    static DROPPED: AtomicU32 = AtomicU32::new(0);
+
+    struct CountDrop;
+
+    impl Drop for CountDrop {
+        fn drop(&mut self) {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(super) fn percpu_drops_every_instance_once() {
+        DROPPED.store(0, Ordering::Relaxed);
+        let Ok(v) = DynamicPerCpu::new(|_cpu| CountDrop) else {
+            return check!(false);
+        };
+        check!(DROPPED.load(Ordering::Relaxed) == 0);
+        drop(v);
+        check!(DROPPED.load(Ordering::Relaxed) as usize == possible_cpus().count());
+    }
+
+    fn new_stats() -> Option<PerCpuStats<u64>> {
+        new_percpu_stats!(0u64, "fib_stat_kunit.percpu").ok()
+    }
+
+    fn total(s: &PerCpuStats<u64>) -> u64 {
+        s.fold(0, |a, v| a + v)
+    }
+
+    pub(super) fn percpu_stats_update_and_read_whole() {
+        let Some(s) = new_stats() else {
+            return check!(false);
+        };
+        for _ in 0..10 {
+            check!(
+                s.update(|v| {
+                    *v += 3;
+                    irq::bh_disabled() && !irq::irqs_disabled()
+                }) == Some(true)
+            );
+        }
+        check!(!irq::bh_disabled());
+        check!(total(&s) == 30);
+        // Exactly one CPU's copy has it all (no migration inside an update).
+        check!(possible_cpus().filter(|c| s.read(*c) == 30).count() == 1);
+    }
+
+    pub(super) fn percpu_stats_nested_update_refused() {
+        let Some(s) = new_stats() else {
+            return check!(false);
+        };
+        let outer = s.update(|v| {
+            *v += 1;
+            s.update(|w| *w += 100)
+        });
+        check!(outer == Some(None));
+        check!(total(&s) == 1);
+        // The write section is closed again: a later update works.
+        check!(s.update(|v| *v += 1).is_some());
+        check!(total(&s) == 2);
+    }
+
+    /// The statistics `update_in_softirq` updates: set by `percpu_stats_update_in_softirq`,
+    /// which keeps them alive until the softirq has run.
+    static SOFTIRQ_STATS: AtomicPtr<PerCpuStats<u64>> = AtomicPtr::new(core::ptr::null_mut());
+    static SOFTIRQ_OK: AtomicU32 = AtomicU32::new(0);
+
+    fn update_in_softirq() {
+        let p = SOFTIRQ_STATS.load(Ordering::Acquire);
+        // SAFETY: `percpu_stats_update_in_softirq` stored a valid pointer and keeps the
+        // statistics alive until `run_in_softirq` returned, after this callback.
+        let Some(s) = (unsafe { p.as_ref() }) else {
+            return;
+        };
+        let in_bh = irq::bh_disabled();
+        if s.update(|v| *v += 7) == Some(()) && in_bh {
+            SOFTIRQ_OK.store(1, Ordering::Release);
+        }
+    }
+
+    pub(super) fn percpu_stats_update_in_softirq() {
+        let Some(mut s) = new_stats() else {
+            return check!(false);
+        };
+        check!(s.update(|v| *v += 1).is_some());
+        SOFTIRQ_OK.store(0, Ordering::Release);
+        SOFTIRQ_STATS.store(&raw mut s, Ordering::Release);
+        let ran = run_in_softirq(update_in_softirq);
+        SOFTIRQ_STATS.store(core::ptr::null_mut(), Ordering::Release);
+        check!(ran);
+        check!(SOFTIRQ_OK.load(Ordering::Acquire) == 1);
+        check!(total(&s) == 8);
+    }
+
+    fn new_pcpu() -> Option<Arc<PcpuStats>> {
+        Arc::pin_init(new_pcpu_stats(), GFP_KERNEL).ok()
+    }
+
+    fn get(p: &PcpuStats) -> Stats {
+        match p.request(Ok(Command::Get), || 0) {
+            Ok(Some(s)) => s,
+            _ => Stats {
+                nl_requests: u64::MAX,
+                ..Stats::default()
+            },
+        }
+    }
+
+    pub(super) fn pcpu_requests_and_updates_sum() {
+        let Some(p) = new_pcpu() else {
+            return check!(false);
+        };
+        check!(matches!(p.request(Ok(gw()), || 50), Ok(None)));
+        check!(p.request(Err(EINVAL), || 0).is_err());
+        p.neigh_update(Some((IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)), 3)), || 60);
+        p.redirect(|| 65);
+        #[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+        p.hardirq_tick();
+        let s = get(&p);
+        check!(s.nl_requests == 3 && s.gw_records == 5);
+        check!(s.neigh_updates == 1 && s.redirects == 1 && s.last_update_ns == 65);
+        check!(s.last_neigh == Some((IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)), 3)));
+        #[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+        check!(s.hardirq_ticks == 1);
+    }
+
+    pub(super) fn pcpu_reset_starts_a_generation() {
+        let Some(p) = new_pcpu() else {
+            return check!(false);
+        };
+        check!(matches!(p.request(Ok(gw()), || 50), Ok(None)));
+        #[cfg(CONFIG_FIB_STAT_HARDIRQ_TICK)]
+        p.hardirq_tick();
+        check!(matches!(p.request(Ok(Command::Reset), || 0), Ok(None)));
+        let s = get(&p);
+        check!(s.nl_requests == 2 && s.gw_records == 0 && s.hardirq_ticks == 0);
+        check!(s.last_gateway.is_none() && s.last_update_ns == 0);
+        // A copy still in the generation before the RESET (a CPU that has not updated since):
+        // it counts as zero, and its next update starts it from zero.
+        let _ = p.cpus.update(|c| {
+            *c = CpuStats {
+                generation: 0,
+                stats: Stats {
+                    gw_records: 1000,
+                    nl_requests: 1000,
+                    ..Stats::default()
+                },
+                ..CpuStats::default()
+            }
+        });
+        // As a GET on another CPU sees it (a GET here would first count itself in this copy,
+        // which moves it to the new generation).
+        {
+            let _reset = p.reset.lock();
+            let s = p.sum();
+            check!(s.gw_records == 0 && s.nl_requests == 0);
+        }
+        check!(matches!(p.request(Ok(gw()), || 70), Ok(None)));
+        let s = get(&p);
+        check!(s.gw_records == 5 && s.last_update_ns == 70);
+    }
+
+    pub(super) fn pcpu_sum_takes_latest_last_gateway() {
+        let a = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let b = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 9));
+        let copy = |gw: IpAddr, ns: u64, n: u64| CpuStats {
+            stats: Stats {
+                gw_records: n,
+                last_gateway: Some((gw, 1)),
+                last_update_ns: ns,
+                ..Stats::default()
+            },
+            gateway_ns: ns,
+            ..CpuStats::default()
+        };
+        let mut sum = CpuStats::default();
+        sum.add(&copy(a, 20, 2));
+        sum.add(&copy(b, 10, 3));
+        check!(sum.stats.gw_records == 5 && sum.stats.last_update_ns == 20);
+        check!(sum.stats.last_gateway == Some((a, 1)));
+        let mut sum = CpuStats::default();
+        sum.add(&copy(b, 10, 3));
+        sum.add(&copy(a, 20, 2));
+        check!(sum.stats.last_gateway == Some((a, 1)));
+    }
+}
+
+use percpu::*;
+
 kunit_suite!(
     fib_stat,
     [
@@ -525,5 +773,14 @@ kunit_suite!(
         pernet_state_is_per_namespace_lock,
         netevent_redirect_to_blackhole_is_not_counted,
         netevent_redirect_uses_the_other_route_device,
+        percpu_possible_cpus,
+        percpu_instance_per_cpu_and_this_cpu,
+        percpu_drops_every_instance_once,
+        percpu_stats_update_and_read_whole,
+        percpu_stats_nested_update_refused,
+        percpu_stats_update_in_softirq,
+        pcpu_requests_and_updates_sum,
+        pcpu_reset_starts_a_generation,
+        pcpu_sum_takes_latest_last_gateway,
     ]
 );

@@ -67,8 +67,8 @@ pub const ATTR_COUNT: u16 = 4;
 /// Highest attribute type a request may carry.
 pub const ATTR_REQ_MAX: u16 = ATTR_COUNT;
 
-/// Reply: lock mode of the module build, u8 ([`LOCK_SPIN`], [`LOCK_BH`], [`LOCK_IRQ`] or
-/// [`LOCK_IRQSAVE`]).
+/// Reply: lock mode of the module build, u8 ([`LOCK_SPIN`], [`LOCK_BH`], [`LOCK_IRQ`],
+/// [`LOCK_IRQSAVE`] or [`LOCK_PERCPU`]).
 pub const ATTR_LOCK_MODE: u16 = 5;
 /// Reply: netlink requests handled in this netns (all types, also failed ones), u64.
 pub const ATTR_NL_REQUESTS: u16 = 6;
@@ -108,3 +108,5 @@ pub const LOCK_BH: u8 = 2;
 pub const LOCK_IRQ: u8 = 3;
 /// [`ATTR_LOCK_MODE`] value: `spin_lock_irqsave` on the process-context side.
 pub const LOCK_IRQSAVE: u8 = 4;
+/// [`ATTR_LOCK_MODE`] value: per-CPU statistics, no shared lock on the update paths.
+pub const LOCK_PERCPU: u8 = 5;

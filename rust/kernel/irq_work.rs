@@ -101,6 +101,10 @@ macro_rules! hardirq_tick_callback {
 pub(crate) use hardirq_tick_callback;
 
 /// The hard interrupt callback of the ticks embedded in a `T` (see [`hardirq_tick_callback`]).
+///
+/// # Invariants
+///
+/// The function uses its argument only through [`HardIrqTick::<T>::owner`].
 pub(crate) struct Callback<T>(
     unsafe extern "C" fn(*mut bindings::irq_work),
     PhantomData<T>,
@@ -113,6 +117,7 @@ impl<T: HasHardIrqTick> Callback<T> {
     ///
     /// `f` uses its argument only through [`HardIrqTick::<T>::owner`].
     pub(crate) const unsafe fn new(f: unsafe extern "C" fn(*mut bindings::irq_work)) -> Self {
+        // INVARIANT: The caller's promise.
         Self(f, PhantomData)
     }
 }
@@ -156,6 +161,9 @@ impl<T: HasHardIrqTick> HardIrqTick<T> {
         let key = core::ptr::from_ref(key)
             .cast::<bindings::lock_class_key>()
             .cast_mut();
+        // INVARIANT: `timer` is initialised with `timer_fn`, `work` with `IRQ_WORK_INIT_HARD()`
+        // and `cb` (invariant of `Callback`), `period` is 0; the caller initialises the tick
+        // field of a `T` with it.
         pin_init!(Self {
             // SAFETY: `slot` is valid for writes while the closure runs; the name and key are
             // static.
@@ -217,8 +225,10 @@ impl<T: HasHardIrqTick> HardIrqTick<T> {
     /// registers it for that timer only).
     unsafe extern "C" fn timer_fn(timer: *mut bindings::timer_list) {
         // SAFETY: `timer_fn` is only the callback of the `timer` field of a `HardIrqTick<T>`
-        // (type invariant), which is alive while its timer runs (drop shuts it down first).
-        let this = unsafe { &*kernel::container_of!(timer, Self, timer) };
+        // (type invariant).
+        let this = unsafe { kernel::container_of!(timer, Self, timer) };
+        // SAFETY: The tick is alive while its timer runs (drop shuts it down first).
+        let this = unsafe { &*this };
         // SAFETY: `work` was initialised by `new` (type invariant); queueing an irq_work that is
         // already pending does nothing.
         unsafe { bindings::irq_work_queue(this.work.get()) };
@@ -239,9 +249,10 @@ impl<T: HasHardIrqTick> HardIrqTick<T> {
         let work = work.cast::<Opaque<bindings::irq_work>>();
         // SAFETY: `work` is the `work` field of a `HardIrqTick<T>` (safety requirements).
         let tick = unsafe { kernel::container_of!(work, Self, work) }.cast_mut();
-        // SAFETY: The tick is the tick field of a `T` (type invariant), alive (safety
-        // requirements).
-        unsafe { &*T::tick_container_of(tick) }
+        // SAFETY: The tick is the tick field of a `T` (type invariant).
+        let owner = unsafe { T::tick_container_of(tick) };
+        // SAFETY: The `T` is alive while its irq_work runs (safety requirements).
+        unsafe { &*owner }
     }
 }
 

@@ -100,7 +100,9 @@ pub(crate) use kunit_suite;
 ///
 /// # Invariants
 ///
-/// `timer` is initialised by `init_timer_key()` with [`softirq_callback`] as its function.
+/// `timer` is zeroed until [`run_in_softirq`] initialises it with `init_timer_key()` and
+/// [`softirq_callback`] as its function, before arming it; the allocation lives until the timer
+/// is deleted (`timer_delete_sync()`).
 #[repr(C)]
 struct SoftirqRun {
     /// First field: the callback finds the struct from the timer's address.

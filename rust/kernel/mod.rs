@@ -16,5 +16,12 @@ pub(crate) mod irq_work;
 pub(crate) mod kunit;
 pub(crate) mod module_param;
 pub(crate) mod net;
+#[cfg(any(CONFIG_FIB_STAT_LOCK_PERCPU, CONFIG_FIB_STAT_KUNIT_TEST))]
+pub(crate) mod percpu;
+// percpu builds take no `ContextLock`.
+#[cfg_attr(
+    CONFIG_FIB_STAT_LOCK_PERCPU,
+    allow(dead_code, unused_imports, unused_macros)
+)]
 pub(crate) mod sync;
 pub(crate) mod time;

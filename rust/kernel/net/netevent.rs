@@ -84,9 +84,10 @@ impl NetDevice {
     pub(crate) fn ifindex(&self) -> u32 {
         // The read is volatile (`READ_ONCE()`): it may race with the plain store of a namespace
         // move, and must be a single load that the compiler neither tears nor repeats.
-        // SAFETY: By the type invariant the device is valid; `ifindex` is a properly aligned
-        // `int` inside it.
-        let ifindex = unsafe { core::ptr::addr_of!((*self.0.get()).ifindex).read_volatile() };
+        // SAFETY: By the type invariant the device is valid.
+        let ifindex = unsafe { core::ptr::addr_of!((*self.0.get()).ifindex) };
+        // SAFETY: `ifindex` is a properly aligned `int` inside the valid device.
+        let ifindex = unsafe { ifindex.read_volatile() };
         u32::try_from(ifindex).unwrap_or(0)
     }
 
@@ -120,17 +121,23 @@ pub(crate) struct Neighbour(Opaque<bindings::neighbour>);
 impl Neighbour {
     /// Returns the device of the entry.
     pub(crate) fn dev(&self) -> &NetDevice {
-        // SAFETY: By the type invariant `dev` is valid and does not change; the entry holds a
-        // reference to it (`netdev_hold()` in `___neigh_create()`) for its whole lifetime, and
-        // we are in the notifier call of this entry.
-        unsafe { NetDevice::from_raw((*self.0.get()).dev) }
+        // SAFETY: By the type invariant the entry is valid; `dev` does not change.
+        let dev = unsafe { (*self.0.get()).dev };
+        // SAFETY: By the type invariant `dev` is valid; the entry holds a reference to it
+        // (`netdev_hold()` in `___neigh_create()`) for its whole lifetime, and we are in the
+        // notifier call of this entry.
+        unsafe { NetDevice::from_raw(dev) }
     }
 
     /// Returns the protocol address of the entry (`primary_key`), if it is IPv4 or IPv6.
     pub(crate) fn addr(&self) -> Option<IpAddr> {
         let n = self.0.get();
-        // SAFETY: By the type invariant `tbl` is valid; `family` and `key_len` are constant.
-        let (family, key_len) = unsafe { ((*(*n).tbl).family, (*(*n).tbl).key_len) };
+        // SAFETY: By the type invariant the entry is valid; `tbl` does not change.
+        let tbl = unsafe { (*n).tbl };
+        // SAFETY: By the type invariant `tbl` is valid; `family` is constant.
+        let family = unsafe { (*tbl).family };
+        // SAFETY: By the type invariant `tbl` is valid; `key_len` is constant.
+        let key_len = unsafe { (*tbl).key_len };
         // SAFETY: Only computes the address of the flexible array member of a valid entry.
         let key = unsafe { core::ptr::addr_of!((*n).primary_key) }.cast::<u8>();
         match (u32::try_from(family), key_len) {
@@ -176,16 +183,27 @@ impl Redirect {
         // SAFETY: `blackhole_netdev` is written once, at boot (`blackhole_netdev_init()`, a
         // subsys initcall), before any module can be loaded; only its value is compared here.
         let blackhole = unsafe { bindings::blackhole_netdev };
-        // SAFETY: By the type invariant the routes and the neighbour are valid if non-NULL;
-        // `rcu` holds the RCU read lock that `dst_dev_rcu()` requires.
-        let dev = unsafe {
-            [(*r).new, (*r).old]
-                .into_iter()
-                .filter(|dst| !dst.is_null())
-                .map(|dst| bindings::dst_dev_rcu(dst))
-                .find(|dev| !dev.is_null() && *dev != blackhole)
-                .or_else(|| (!(*r).neigh.is_null()).then(|| (*(*r).neigh).dev))
-        };
+        // SAFETY: By the type invariant the redirect is valid.
+        let new = unsafe { (*r).new };
+        // SAFETY: By the type invariant the redirect is valid.
+        let old = unsafe { (*r).old };
+        // SAFETY: By the type invariant the redirect is valid.
+        let neigh = unsafe { (*r).neigh };
+        let dev = [new, old]
+            .into_iter()
+            .filter(|dst| !dst.is_null())
+            .map(|dst| {
+                // SAFETY: By the type invariant a non-NULL route is valid; `rcu` holds the RCU
+                // read lock that `dst_dev_rcu()` requires.
+                unsafe { bindings::dst_dev_rcu(dst) }
+            })
+            .find(|dev| !dev.is_null() && *dev != blackhole)
+            .or_else(|| {
+                (!neigh.is_null()).then(|| {
+                    // SAFETY: By the type invariant a non-NULL neighbour is valid.
+                    unsafe { (*neigh).dev }
+                })
+            });
         let dev = dev.filter(|dev| *dev != blackhole);
         let dev = dev.filter(|dev| !dev.is_null())?;
         // The device of a route stays allocated during `rcu` (see above); the neighbour's holds
@@ -236,6 +254,10 @@ impl NetEvent<'_> {
 }
 
 /// A netevent notifier callback, created by [`netevent_callback!`].
+///
+/// # Invariants
+///
+/// The function is non-NULL and safe to call with the arguments of the netevent chain.
 #[derive(Clone, Copy)]
 pub(crate) struct Callback(bindings::notifier_fn_t);
 
@@ -250,6 +272,7 @@ impl Callback {
     pub(crate) const unsafe fn new(
         f: unsafe extern "C" fn(*mut bindings::notifier_block, c_ulong, *mut c_void) -> c_int,
     ) -> Self {
+        // INVARIANT: Non-NULL; safe to call by the caller's promise.
         Self(Some(f))
     }
 }
@@ -317,6 +340,11 @@ macro_rules! netevent_callback {
 pub(crate) use netevent_callback;
 
 /// A registered netevent notifier; unregistered on drop.
+///
+/// # Invariants
+///
+/// `nb` is registered on the netevent chain: by `new`, until `drop` unregisters it. Its memory
+/// is owned by `self` and freed only after that.
 pub(crate) struct Registration {
     nb: Pin<KBox<Opaque<bindings::notifier_block>>>,
 }
@@ -341,6 +369,7 @@ impl Registration {
         // SAFETY: `nb` is a valid notifier block that stays at its address (pinned) until it is
         // unregistered in `drop`.
         kernel::error::to_result(unsafe { bindings::register_netevent_notifier(nb.get()) })?;
+        // INVARIANT: `nb` was registered just above.
         Ok(Self { nb })
     }
 }
@@ -349,8 +378,8 @@ impl Drop for Registration {
     fn drop(&mut self) {
         // `unregister_netevent_notifier()` removes the block and waits for an RCU grace period
         // (`atomic_notifier_chain_unregister()`), after which no CPU runs the callback anymore.
-        // SAFETY: `nb` was registered in `new` and is freed only after this returns (see
-        // above). Unregistering a registered block cannot fail.
+        // SAFETY: By the type invariant `nb` is registered, and it is freed only after this
+        // returns (see above). Unregistering a registered block cannot fail.
         unsafe { bindings::unregister_netevent_notifier(self.nb.get()) };
     }
 }

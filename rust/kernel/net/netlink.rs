@@ -2,6 +2,8 @@
 
 //! Netlink: a kernel socket per network namespace, incoming requests and replies.
 //!
+//! - [`SocketCfg`]: protocol number, owner module and input callback of kernel sockets; creating
+//!   one is the promise that the protocol number is the module's (see below).
 //! - [`KernelSocket`]: `netlink_kernel_create()` / `netlink_kernel_release()`; created only by
 //!   the pernet abstraction (`pernet::NetData::netlink`), see its safety rules.
 //! - [`netlink_input!`]: defines the input callback of a kernel socket ([`Input`]), which passes
@@ -33,9 +35,12 @@
 //! sending to our kernel sockets is a user socket, which [`Request::net`] relies on.
 //!
 //! [`SocketCfg::new`] accepts only the numbers no code of the kernel tree registers
-//! ([`is_unregistered_protocol`]); that no code outside the tree (another out-of-tree module)
-//! uses the number cannot be checked, and stays the promise of whoever creates the sockets
-//! (`unsafe impl pernet::NetData`).
+//! ([`is_unregistered_protocol`]). That no code outside the tree (another out-of-tree module)
+//! uses the number cannot be checked with the kernel's public API (`nl_table` is private to
+//! af_netlink, and a conflict in another namespace is not reported), so it stays a promise:
+//! [`SocketCfg::new`] is `unsafe`, and its caller, the module that owns the number, makes it.
+//! That is the one `unsafe` a module using [`pernet_subsys!`](super::pernet::pernet_subsys)
+//! with a netlink socket writes.
 //!
 //! # Attribute parsing
 //!
@@ -129,6 +134,11 @@ pub(crate) type RcvMsgFn = unsafe extern "C" fn(
 ) -> c_int;
 
 /// The input callback of a kernel socket, created by [`netlink_input!`].
+///
+/// # Invariants
+///
+/// The function is safe to call as the input callback of kernel sockets created by
+/// [`KernelSocket::new`] with a [`SocketCfg`] holding it.
 #[derive(Clone, Copy)]
 pub(crate) struct Input(unsafe extern "C" fn(*mut bindings::sk_buff));
 
@@ -142,6 +152,7 @@ impl Input {
     /// being delivered to such a socket, in the sender's context.
     #[doc(hidden)]
     pub(crate) const unsafe fn new(f: unsafe extern "C" fn(*mut bindings::sk_buff)) -> Self {
+        // INVARIANT: The caller's promise.
         Self(f)
     }
 }
@@ -195,7 +206,8 @@ pub(crate) unsafe fn rcv_skb(skb: *mut bindings::sk_buff, cb: RcvMsgFn) {
 ///         Err(EINVAL)
 ///     }
 /// }
-/// let cfg = SocketCfg::new(unit, &THIS_MODULE, INPUT)?; // for `pernet::NetData::netlink`
+/// // SAFETY: No other out-of-tree module uses `unit`.
+/// let cfg = unsafe { SocketCfg::new(unit, &THIS_MODULE, INPUT) }?; // `pernet::NetData::netlink`
 /// ```
 macro_rules! netlink_input {
     (
@@ -268,8 +280,11 @@ pub(crate) const fn is_unregistered_protocol(unit: i32) -> bool {
 ///
 /// # Invariants
 ///
-/// `unit` is a protocol number no code of the kernel tree registers
-/// ([`is_unregistered_protocol`]).
+/// - `unit` is a protocol number no code of the kernel tree registers
+///   ([`is_unregistered_protocol`]).
+/// - No kernel code outside `module` creates kernel sockets of `unit`, in any namespace, while a
+///   kernel socket created with this configuration exists (see the module documentation).
+/// - `input` is code of `module`.
 #[derive(Clone, Copy)]
 pub(crate) struct SocketCfg {
     unit: c_int,
@@ -282,11 +297,18 @@ impl SocketCfg {
     /// `input` is), calling `input` for every skb sent to them.
     ///
     /// `EINVAL` unless `unit` is a number no code of the kernel tree registers.
-    pub(crate) fn new(unit: i32, module: &'static ThisModule, input: Input) -> Result<Self> {
+    ///
+    /// # Safety
+    ///
+    /// - No kernel code outside `module` (in practice: no other out-of-tree module) creates
+    ///   kernel sockets of `unit`, in any namespace, while a kernel socket created with the
+    ///   returned configuration exists. Code of the kernel tree is excluded by the check.
+    /// - `input` is code of `module` (an [`Input`] defined by [`netlink_input!`] in `module`).
+    pub(crate) unsafe fn new(unit: i32, module: &'static ThisModule, input: Input) -> Result<Self> {
         if !is_unregistered_protocol(unit) {
             return Err(EINVAL);
         }
-        // INVARIANT: Checked just above.
+        // INVARIANT: `unit` is checked just above; the other two are the caller's promises.
         Ok(Self {
             unit,
             module,
@@ -307,6 +329,13 @@ impl SocketCfg {
 /// its namespace, and releasing it may sleep, so whoever owns it must release it in process
 /// context before the namespace goes away, which in this crate only the pernet abstraction can
 /// promise (it creates them for `pernet::NetData::netlink` and releases them in its `exit`).
+///
+/// # Invariants
+///
+/// `sk` is a kernel netlink socket created by `__netlink_kernel_create()` with a [`SocketCfg`],
+/// owned by this object (released by nobody else), whose namespace is alive; the owner drops it
+/// in process context before the namespace is dismantled (the safety rules of
+/// [`KernelSocket::new`]).
 pub(crate) struct KernelSocket {
     sk: NonNull<bindings::sock>,
 }
@@ -327,10 +356,11 @@ impl KernelSocket {
     /// protocol already has a kernel socket in `net` and on allocation failure, without telling
     /// which.
     ///
+    /// No other module creates kernel sockets of `cfg.unit()` while the returned socket exists
+    /// (invariant of [`SocketCfg`]).
+    ///
     /// # Safety
     ///
-    /// - No kernel code other than the caller creates kernel sockets of `cfg.unit()`, in any
-    ///   namespace, while the returned socket exists (see the module documentation).
     /// - The socket is dropped before `net` is dismantled: at the latest in an `exit` callback
     ///   of a pernet subsystem for `net` (it holds no reference on the namespace).
     /// - The socket is dropped in process context: `netlink_kernel_release()` may sleep.
@@ -352,14 +382,16 @@ impl KernelSocket {
         // With `unit` in range, a NULL return means: the protocol's kernel socket already exists
         // in `net` (another user of the number), or no memory.
         let sk = NonNull::new(sk).ok_or_else(eaddrinuse)?;
+        // INVARIANT: `sk` was just created and is owned by nobody else; dropping it in time is
+        // the caller's promise.
         Ok(Self { sk })
     }
 }
 
 impl Drop for KernelSocket {
     fn drop(&mut self) {
-        // SAFETY: `sk` was created by `__netlink_kernel_create()` and is released once, here, in
-        // process context and before its namespace goes (the rules of `new`).
+        // SAFETY: By the type invariant, `sk` was created by `__netlink_kernel_create()`, is owned
+        // by `self` and is released once, here, in process context, before its namespace goes.
         unsafe { bindings::netlink_kernel_release(self.sk.as_ptr()) };
     }
 }
@@ -368,6 +400,12 @@ impl Drop for KernelSocket {
 ///
 /// `'a` is invariant (as for the request types of the kernel crate), so that references into
 /// the request have exactly its lifetime.
+///
+/// # Invariants
+///
+/// `skb`, `nlh` and `extack` are the arguments of one call of a per-message callback by
+/// `netlink_rcv_skb()`, itself called by the input callback of a kernel socket created by
+/// [`KernelSocket::new`] (so `skb->sk` is that socket); the call lasts for `'a`.
 pub(crate) struct Request<'a> {
     skb: &'a SkBuff,
     nlh: &'a NlMsgHdr,
@@ -394,14 +432,19 @@ impl<'a> Request<'a> {
         // socket, in the sender's context), a header whose `nlmsg_len` it checked against
         // `skb->len` (at least `NLMSG_HDRLEN`), and an extack on its stack that only this call
         // uses: the invariants of `SkBuff`, `NlMsgHdr` and `ExtAck`, for the duration of the call.
-        // SAFETY: So the pointers are valid for `'a`, and the wrapper types are transparent.
-        unsafe {
-            Self {
-                skb: &*skb.cast::<SkBuff>(),
-                nlh: &*nlh.cast::<NlMsgHdr>(),
-                extack: &*extack.cast::<ExtAck>(),
-                _invariant: PhantomData,
-            }
+        // SAFETY: So `skb` is valid for `'a`, and `SkBuff` is transparent.
+        let skb = unsafe { &*skb.cast::<SkBuff>() };
+        // SAFETY: So `nlh` is valid for `'a`, and `NlMsgHdr` is transparent.
+        let nlh = unsafe { &*nlh.cast::<NlMsgHdr>() };
+        // SAFETY: So `extack` is valid for `'a`, and `ExtAck` is transparent.
+        let extack = unsafe { &*extack.cast::<ExtAck>() };
+        // INVARIANT: The arguments of the callback call, which lasts for `'a` (the caller's
+        // promise).
+        Self {
+            skb,
+            nlh,
+            extack,
+            _invariant: PhantomData,
         }
     }
 
@@ -422,13 +465,12 @@ impl<'a> Request<'a> {
 
     /// Returns the port id of the sender (`NETLINK_CB(skb).portid`).
     pub(crate) fn portid(&self) -> u32 {
+        // SAFETY: By the type invariant of `SkBuff`, `skb` is valid.
+        let cb = unsafe { core::ptr::addr_of!((*self.skb.as_ptr()).cb) };
         // SAFETY: By the type invariant of `SkBuff`, `cb` holds a `struct netlink_skb_parms`
         // (`NETLINK_CB()`), which fits in and is aligned like `cb` (the core checks this with a
         // BUILD_BUG_ON).
-        unsafe {
-            let cb = core::ptr::addr_of!((*self.skb.as_ptr()).cb);
-            (*cb.cast::<bindings::netlink_skb_parms>()).portid
-        }
+        unsafe { (*cb.cast::<bindings::netlink_skb_parms>()).portid }
     }
 
     /// Returns the network namespace of the receiving kernel socket (`sock_net(skb->sk)`).
@@ -441,9 +483,12 @@ impl<'a> Request<'a> {
         // set up: a user socket exists only in a namespace that `setup_net()` completed (every
         // subsystem registered then ran `init` on it; one registered later does so while it
         // registers).
-        // SAFETY: By the type invariant of `SkBuff`, `skb->sk` is the valid kernel socket, and
-        // the above is the invariant of `ReadyNet` for `'a`.
-        unsafe { ReadyNet::from_raw(bindings::sock_net((*self.skb.as_ptr()).sk)) }
+        // SAFETY: By the type invariant of `SkBuff`, `skb` is valid.
+        let sk = unsafe { (*self.skb.as_ptr()).sk };
+        // SAFETY: By the type invariant of `SkBuff`, `sk` is the valid receiving kernel socket.
+        let net = unsafe { bindings::sock_net(sk) };
+        // SAFETY: The above is the invariant of `ReadyNet` for `'a`.
+        unsafe { ReadyNet::from_raw(net) }
     }
 
     /// Returns whether the sender has capability `cap` in the user namespace owning the
@@ -497,10 +542,9 @@ impl<'a> Request<'a> {
     pub(crate) fn set_err_msg_missing(&self, ty: u16, msg: &'static CStr) {
         self.set_err_msg(msg);
         // SAFETY: As in `set_err_msg`; a top-level attribute has no nest.
-        unsafe {
-            (*self.extack()).miss_nest = core::ptr::null();
-            (*self.extack()).miss_type = ty;
-        }
+        unsafe { (*self.extack()).miss_nest = core::ptr::null() };
+        // SAFETY: As in `set_err_msg`.
+        unsafe { (*self.extack()).miss_type = ty };
     }
 
     /// Starts a reply of type `msg_type` to the sender, with room for `payload` bytes of
@@ -532,6 +576,8 @@ impl<'a> Request<'a> {
             unsafe { bindings::nlmsg_free(skb.as_ptr()) };
             return Err(emsgsize());
         };
+        // INVARIANT: `skb` was allocated and `nlh` put into it above; the request's socket
+        // outlives it.
         Ok(Reply {
             skb,
             nlh,
@@ -545,6 +591,12 @@ impl<'a> Request<'a> {
 }
 
 /// A reply message being built; freed on drop unless sent.
+///
+/// # Invariants
+///
+/// `skb` is a netlink message allocated by `nlmsg_new()` and owned by this object (freed on
+/// drop, or consumed by [`Reply::send`]); `nlh` is the header `nlmsg_put()` put into it; `sk` is
+/// the kernel socket the request was received on, which outlives `'a`, and `portid` the sender.
 pub(crate) struct Reply<'a> {
     skb: NonNull<bindings::sk_buff>,
     nlh: NonNull<bindings::nlmsghdr>,
@@ -557,8 +609,8 @@ impl Reply<'_> {
     /// Appends an attribute (`nla_put()`); `EMSGSIZE` if the message is full.
     pub(crate) fn put(&mut self, ty: u16, data: &[u8]) -> Result {
         let len = c_int::try_from(data.len()).map_err(|_| emsgsize())?;
-        // SAFETY: `skb` is our valid message; `nla_put()` checks the tail room and copies `len`
-        // bytes from `data`.
+        // SAFETY: By the type invariant, `skb` is our valid message; `nla_put()` checks the tail
+        // room and copies `len` bytes from `data`.
         to_result(unsafe {
             bindings::nla_put(
                 self.skb.as_ptr(),
@@ -583,8 +635,8 @@ impl Reply<'_> {
     /// where needed to align the value to 8 bytes (`nla_put_u64_64bit()`).
     pub(crate) fn put_u64(&mut self, ty: u16, value: u64, pad: u16) -> Result {
         let data = value.to_ne_bytes();
-        // SAFETY: `skb` is our valid message; `nla_put_64bit()` checks the tail room (padding
-        // included) and copies 8 bytes from `data`.
+        // SAFETY: By the type invariant, `skb` is our valid message; `nla_put_64bit()` checks
+        // the tail room (padding included) and copies 8 bytes from `data`.
         to_result(unsafe {
             bindings::nla_put_64bit(
                 self.skb.as_ptr(),
@@ -600,22 +652,18 @@ impl Reply<'_> {
     /// `nlmsg_unicast()`).
     pub(crate) fn send(self) -> Result {
         let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: `nlh` was put into `skb` by `nlmsg_put()`. `nlmsg_unicast()` consumes the skb
-        // whatever its result (hence no drop); `sk` is our kernel socket.
-        unsafe {
-            bindings::nlmsg_end(this.skb.as_ptr(), this.nlh.as_ptr());
-            to_result(bindings::nlmsg_unicast(
-                this.sk,
-                this.skb.as_ptr(),
-                this.portid,
-            ))
-        }
+        // SAFETY: By the type invariant, `nlh` was put into `skb` by `nlmsg_put()`.
+        unsafe { bindings::nlmsg_end(this.skb.as_ptr(), this.nlh.as_ptr()) };
+        // SAFETY: By the type invariant, `sk` is our kernel socket and `skb` our message, which
+        // `nlmsg_unicast()` consumes whatever its result (hence no drop).
+        to_result(unsafe { bindings::nlmsg_unicast(this.sk, this.skb.as_ptr(), this.portid) })
     }
 }
 
 impl Drop for Reply<'_> {
     fn drop(&mut self) {
-        // SAFETY: The skb was allocated by `nlmsg_new()` and not sent.
+        // SAFETY: By the type invariant, the skb was allocated by `nlmsg_new()` and is ours: not
+        // sent (`send` does not drop `self`).
         unsafe { bindings::nlmsg_free(self.skb.as_ptr()) };
     }
 }

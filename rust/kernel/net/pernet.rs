@@ -2,10 +2,11 @@
 
 //! Per network namespace data: `struct pernet_operations` with `net_generic()` storage.
 //!
-//! A type implementing [`NetData`] gets one instance per network namespace: for every namespace
-//! that exists when the [`Registration`] is created and for every namespace created while it
-//! lives. The instance is built in place (pinned) by [`NetData::init`] and dropped when the
-//! namespace goes away or the registration is dropped (module unload).
+//! A type implementing [`NetData`], with its subsystem declared by [`pernet_subsys!`], gets one
+//! instance per network namespace: for every namespace that exists when the [`Registration`] is
+//! created and for every namespace created while it lives. The instance is built in place
+//! (pinned) by [`NetData::init`] and dropped when the namespace goes away or the registration is
+//! dropped (module unload).
 //!
 //! The subsystem can also give every namespace a kernel netlink socket ([`NetData::netlink`]).
 //! Kernel sockets hold no reference on their namespace and may sleep when released, so only this
@@ -107,24 +108,9 @@ use kernel::{
 
 /// Data kept for every network namespace.
 ///
-/// # Safety
-///
-/// - [`NetData::subsys`] must always return the same `'static` [`Subsys`]: the pernet callbacks
-///   registered by a [`Registration`] of `Self` find the slot of a namespace through the id that
-///   `register_pernet_subsys()` wrote into that subsystem, so any other subsystem (not
-///   registered, or registered with another id) would make them read and write another slot, or
-///   none.
-/// - If [`NetData::netlink`] returns a configuration, no other kernel code may create kernel
-///   sockets of its protocol number, in any namespace, while a [`Registration`] of `Self` exists
-///   (the first safety rule of [`KernelSocket::new`]). [`SocketCfg`] only accepts numbers that no
-///   code of the kernel tree registers; code outside the tree is the implementer's to exclude.
-pub(crate) unsafe trait NetData: Sized + Send + Sync + 'static {
-    /// The subsystem (a `static`) that registers this type.
-    ///
-    /// The pernet callbacks are plain C functions that only receive the namespace; they find the
-    /// `net_generic()` id through this function.
-    fn subsys() -> &'static Subsys<Self>;
-
+/// Implement it, then declare the type's subsystem with [`pernet_subsys!`] and register it with
+/// a [`Registration`].
+pub(crate) trait NetData: Sized + Send + Sync + 'static {
     /// Returns an initialiser for the data of the namespace `net`.
     ///
     /// Called in process context (it may sleep) while the namespace is created, or, for the
@@ -135,13 +121,78 @@ pub(crate) unsafe trait NetData: Sized + Send + Sync + 'static {
     /// The kernel netlink socket to create in every namespace once its data is initialised, and
     /// to release before the data is dropped; `None` (the default): no socket.
     ///
-    /// Called in process context while the sockets are created, for every namespace.
+    /// Called in process context while the sockets are created, for every namespace. The
+    /// protocol number's promise is made where the [`SocketCfg`] is created.
     fn netlink() -> Option<SocketCfg> {
         None
     }
 }
 
+/// Links a [`NetData`] type to its subsystem, the `static` declared with it by
+/// [`pernet_subsys!`].
+///
+/// # Safety
+///
+/// [`HasSubsys::subsys`] must always return the same `'static` [`Subsys`]: the pernet callbacks
+/// registered by a [`Registration`] of `Self` find the slot of a namespace through the id that
+/// `register_pernet_subsys()` wrote into that subsystem, so any other subsystem (not registered,
+/// or registered with another id) would make them read and write another slot, or none.
+/// [`pernet_subsys!`] is the only implementer (a second one for the same type does not compile:
+/// the implementations conflict).
+#[doc(hidden)]
+pub(crate) unsafe trait HasSubsys: NetData {
+    /// The subsystem (a `static`) that registers this type.
+    ///
+    /// The pernet callbacks are plain C functions that only receive the namespace; they find the
+    /// `net_generic()` id through this function.
+    fn subsys() -> &'static Subsys<Self>;
+}
+
+/// Declares the pernet subsystem of a [`NetData`] type: a `static` [`Subsys`], which looks the
+/// data up ([`Subsys::get`]) and which a [`Registration`] of the type registers.
+///
+/// It also links the type to that `static` (the `unsafe impl` of the hidden [`HasSubsys`]): the
+/// pernet callbacks are plain C functions that only receive the namespace, and find the
+/// subsystem's `net_generic()` id through that link. Declaring the `static` in the same macro is
+/// what makes the link correct, so the caller writes no `unsafe`.
+///
+/// ```ignore
+/// struct State { /* ... */ }
+/// impl pernet::NetData for State {
+///     fn init(_net: &Net) -> impl PinInit<Self, Error> { /* ... */ }
+/// }
+/// pernet_subsys! {
+///     /// The state of every network namespace.
+///     static STATE: Subsys<State>;
+/// }
+/// // In the module's init: `pernet::Registration::<State>::new()?`.
+/// ```
+macro_rules! pernet_subsys {
+    (
+        $(#[$meta:meta])*
+        $vis:vis static $name:ident: Subsys<$t:ty>;
+    ) => {
+        $(#[$meta])*
+        $vis static $name: $crate::kernel_next::net::pernet::Subsys<$t> =
+            $crate::kernel_next::net::pernet::Subsys::new();
+
+        // SAFETY: `subsys` always returns `$name`, the `'static` subsystem declared with it.
+        unsafe impl $crate::kernel_next::net::pernet::HasSubsys for $t {
+            fn subsys() -> &'static $crate::kernel_next::net::pernet::Subsys<Self> {
+                &$name
+            }
+        }
+    };
+}
+pub(crate) use pernet_subsys;
+
 /// The `net_generic()` slot: allocated zeroed by the network namespace core.
+///
+/// # Invariants
+///
+/// - While `live` is set, `data` is initialised, pinned, and not yet dropped.
+/// - `sock` holds the socket written by `sock_init_callback` until `sock_exit_callback` takes
+///   it (zeroed memory before: `None`).
 #[repr(C)]
 struct Slot<T> {
     /// Set once `data` is initialised, cleared in `pre_exit`. Zeroed memory reads as `false`.
@@ -155,8 +206,16 @@ struct Slot<T> {
 
 /// A network namespace subsystem (`struct pernet_operations`) keeping one `T` per namespace.
 ///
-/// It is meant to be a `static`, returned by [`NetData::subsys`]; it is registered by creating
-/// a [`Registration`].
+/// It is a `static` declared with [`pernet_subsys!`]; it is registered by creating a
+/// [`Registration`].
+///
+/// # Invariants
+///
+/// - `claimed` is set while a [`Registration`] of this subsystem exists, and only then are `ops`
+///   and `sock_ops` registered with the network namespace core or written by us.
+/// - While `active` is set, `ops` is registered and `id` holds its `net_generic()` id, which
+///   nobody writes anymore; every namespace that existed when it was set was initialised by
+///   `init_callback`.
 pub(crate) struct Subsys<T: NetData> {
     /// The data: `id`/`size` slot, `init`, `pre_exit`, `exit`.
     ops: Opaque<bindings::pernet_operations>,
@@ -182,7 +241,7 @@ pub(crate) struct Subsys<T: NetData> {
 // atomics. `T` is `Send + Sync` and is only handed out as a shared reference.
 unsafe impl<T: NetData> Sync for Subsys<T> {}
 
-impl<T: NetData> Subsys<T> {
+impl<T: HasSubsys> Subsys<T> {
     /// Alignment the network namespace core guarantees for the slot (it uses `kzalloc()`).
     const ALIGN_OK: () = assert!(
         align_of::<Slot<T>>() <= bindings::ARCH_SLAB_MINALIGN,
@@ -191,6 +250,7 @@ impl<T: NetData> Subsys<T> {
 
     /// Creates a subsystem that is not registered yet.
     pub(crate) const fn new() -> Self {
+        // INVARIANT: Not claimed, not active, nothing registered.
         // SAFETY: `pernet_operations` is a C struct of pointers, optional function pointers and
         // integers, for all of which the all-zeroes bit pattern is valid (`NULL`/`None`/0).
         let zeroed: bindings::pernet_operations = unsafe { core::mem::zeroed() };
@@ -234,11 +294,13 @@ impl<T: NetData> Subsys<T> {
         if !self.active.load(Ordering::Acquire) {
             return None;
         }
-        // `active` is set (with release ordering, after `register_pernet_subsys()` wrote the id
-        // and ran `init` for every namespace), so `id` is valid and no longer written.
+        // SAFETY: `active` is set (with release ordering, after `register_pernet_subsys()` wrote
+        // the id and ran `init` for every namespace), so by the type invariant `id` is valid and
+        // no longer written.
+        let id = unsafe { *self.id.get() };
         // SAFETY: By the invariant of `ReadyNet`, `net`'s `net_generic()` array covers `id`,
         // since the subsystem is registered.
-        let slot = unsafe { bindings::net_generic(net.as_ptr(), *self.id.get()) }
+        let slot = unsafe { bindings::net_generic(net.as_ptr(), id) }
             .cast::<Slot<T>>()
             .cast_const();
         if slot.is_null() {
@@ -268,12 +330,14 @@ impl<T: NetData> Subsys<T> {
     /// The subsystem must be registered and its pernet callbacks must be running for `net`
     /// (the slot exists from before `init` until after `exit`).
     unsafe fn slot(net: *mut bindings::net) -> *mut Slot<T> {
-        // This is the subsystem whose callbacks are running (safety requirement of `NetData`).
+        // This is the subsystem whose callbacks are running (safety requirement of `HasSubsys`).
         let subsys = T::subsys();
         // SAFETY: The subsystem is registered (the callbacks are only called then), so `id` has
-        // been written by `register_pernet_subsys()` before any callback ran; the core has
-        // assigned the slot of `net` (the caller's guarantee).
-        unsafe { bindings::net_generic(net, *subsys.id.get()) }.cast::<Slot<T>>()
+        // been written by `register_pernet_subsys()` before any callback ran, and is not written
+        // while it is registered.
+        let id = unsafe { *subsys.id.get() };
+        // SAFETY: The core has assigned the slot of `net` for `id` (the caller's guarantee).
+        unsafe { bindings::net_generic(net, id) }.cast::<Slot<T>>()
     }
 
     /// `pernet_operations::init`.
@@ -290,9 +354,13 @@ impl<T: NetData> Subsys<T> {
         // On error, the initialiser has cleaned up after itself and the core frees the slot at
         // once (no lookup can be reading it, see the module documentation).
         // SAFETY: `slot` points to a zeroed allocation of the right size and alignment, owned
-        // by us until `exit`; it is never moved, so the data stays pinned.
-        match unsafe { init.__pinned_init(core::ptr::addr_of_mut!((*slot).data)) } {
+        // by us until `exit`.
+        let data = unsafe { core::ptr::addr_of_mut!((*slot).data) };
+        // SAFETY: `data` is valid for writes and uninitialised; it is never moved, so the data
+        // stays pinned.
+        match unsafe { init.__pinned_init(data) } {
             Ok(()) => {
+                // INVARIANT: `data` was initialised just above.
                 // SAFETY: `slot` is valid (see above).
                 unsafe { (*slot).live.store(true, Ordering::Release) };
                 0
@@ -310,6 +378,7 @@ impl<T: NetData> Subsys<T> {
         // SAFETY: The core calls `pre_exit` only for namespaces whose `init` succeeded, with the
         // slot still allocated.
         let slot = unsafe { Self::slot(net) };
+        // INVARIANT: Clearing `live` asks for nothing.
         // SAFETY: `slot` is valid (see above). New lookups see `live == false` from now on; the
         // core waits for an RCU grace period before calling `exit`.
         unsafe { (*slot).live.store(false, Ordering::Release) };
@@ -325,9 +394,11 @@ impl<T: NetData> Subsys<T> {
         // SAFETY: The core calls `exit` only for namespaces whose `init` succeeded, once, after
         // `pre_exit` and a grace period; the slot is freed right after.
         let slot = unsafe { Self::slot(net) };
+        // SAFETY: The slot is valid (see above).
+        let data = unsafe { core::ptr::addr_of_mut!((*slot).data) };
         // SAFETY: `data` was initialised by `init` and is dropped exactly once, here. No lookup
         // can reach it anymore (see `get`).
-        unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*slot).data)) };
+        unsafe { core::ptr::drop_in_place(data) };
     }
 
     /// `pernet_operations::init` of the sockets: creates the kernel socket of `net`.
@@ -346,8 +417,8 @@ impl<T: NetData> Subsys<T> {
         let sock = match T::netlink() {
             None => None,
             Some(cfg) => {
-                // SAFETY: The protocol is exclusive (`NetData`'s contract); `sock_exit_callback`
-                // of `net` releases the socket in process context before `net` goes.
+                // SAFETY: `sock_exit_callback` of `net` releases the socket in process context,
+                // before `net` goes (the protocol is exclusive: invariant of `SocketCfg`).
                 match unsafe { KernelSocket::new(net_ref, &cfg) } {
                     Ok(sock) => {
                         subsys.socket_created.store(true, Ordering::Relaxed);
@@ -381,9 +452,11 @@ impl<T: NetData> Subsys<T> {
                 }
             }
         };
-        // SAFETY: `slot` is valid; its `sock` is written once, here, before the
-        // `sock_exit_callback` of `net`, and no lookup touches it.
-        unsafe { (*slot).sock.get().write(sock) };
+        // SAFETY: `slot` is valid (see above).
+        let sock_cell = unsafe { &(*slot).sock };
+        // SAFETY: `sock` is written once, here, before the `sock_exit_callback` of `net`, and no
+        // lookup touches it.
+        unsafe { sock_cell.get().write(sock) };
         0
     }
 
@@ -396,9 +469,11 @@ impl<T: NetData> Subsys<T> {
     unsafe extern "C" fn sock_exit_callback(net: *mut bindings::net) {
         // SAFETY: The data slot of `net` is still allocated (its `exit` comes later).
         let slot = unsafe { Self::slot(net) };
+        // SAFETY: `slot` is valid (see above).
+        let sock_cell = unsafe { &(*slot).sock };
         // SAFETY: `sock` was written by the `sock_init_callback` of `net` and is moved out once,
         // here; dropping it releases the socket in process context (the core's clean-up).
-        drop(unsafe { (*slot).sock.get().read() });
+        drop(unsafe { sock_cell.get().read() });
     }
 }
 
@@ -406,13 +481,19 @@ impl<T: NetData> Subsys<T> {
 ///
 /// Dropping it releases the kernel sockets of every namespace, then runs `pre_exit` and (after a
 /// grace period) `exit` for every namespace, which drops the data of every namespace.
-pub(crate) struct Registration<T: NetData> {
+///
+/// # Invariants
+///
+/// `subsys` is `T::subsys()`, claimed by this registration (its `claimed` flag), with its `ops`
+/// registered by `register_pernet_subsys()`, and `active` set until `drop` starts. `sock_ops` is
+/// registered if and only if `sockets` is set.
+pub(crate) struct Registration<T: HasSubsys> {
     subsys: &'static Subsys<T>,
     /// Whether `sock_ops` is registered.
     sockets: bool,
 }
 
-impl<T: NetData> Registration<T> {
+impl<T: HasSubsys> Registration<T> {
     /// Registers `T::subsys()`: initialises the data of every existing namespace, then creates
     /// the kernel sockets ([`NetData::netlink`]), see the module documentation for the order.
     pub(crate) fn new() -> Result<Self> {
@@ -437,6 +518,7 @@ impl<T: NetData> Registration<T> {
         }
         subsys.active.store(true, Ordering::Release);
         // From here on the registration is `Self`, whose drop undoes it.
+        // INVARIANT: Claimed and `ops` registered above, `active` set; `sock_ops` not registered.
         let mut this = Self {
             subsys,
             sockets: false,
@@ -447,24 +529,25 @@ impl<T: NetData> Registration<T> {
             // (`claimed`); its callbacks need the data subsystem, registered above.
             to_result(unsafe { bindings::register_pernet_subsys(subsys.sock_ops.get()) })?;
             subsys.sockets_registered.store(true, Ordering::Release);
+            // INVARIANT: `sock_ops` was registered just above.
             this.sockets = true;
         }
         Ok(this)
     }
 }
 
-impl<T: NetData> Drop for Registration<T> {
+impl<T: HasSubsys> Drop for Registration<T> {
     fn drop(&mut self) {
         if self.sockets {
             self.subsys
                 .sockets_registered
                 .store(false, Ordering::Release);
-            // SAFETY: `sock_ops` was registered by `Registration::new` and is unregistered
-            // exactly once, here. This releases the socket of every namespace.
+            // SAFETY: By the type invariant `sock_ops` is registered (`sockets`); it is
+            // unregistered exactly once, here. This releases the socket of every namespace.
             unsafe { bindings::unregister_pernet_subsys(self.subsys.sock_ops.get()) };
         }
         self.subsys.active.store(false, Ordering::Release);
-        // SAFETY: `ops` was registered by `Registration::new` and is unregistered exactly once,
+        // SAFETY: By the type invariant `ops` is registered; it is unregistered exactly once,
         // here. This runs `pre_exit`, waits for an RCU grace period, then runs `exit` for every
         // namespace.
         unsafe { bindings::unregister_pernet_subsys(self.subsys.ops.get()) };

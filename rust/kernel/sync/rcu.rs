@@ -49,6 +49,11 @@ impl ReadSection {
 ///
 /// Code holding it must not sleep. Not `Send`: the critical section must end in the context
 /// that started it.
+///
+/// # Invariants
+///
+/// The context that created the guard is in the RCU read-side critical section opened by
+/// [`Guard::new`] until the guard is dropped.
 #[must_use = "the RCU read lock is released immediately when the guard is unused"]
 pub(crate) struct Guard(PhantomData<*mut ()>);
 
@@ -59,6 +64,7 @@ impl Guard {
         // SAFETY: An FFI call with no additional requirements; the guard ends the critical
         // section in the same context.
         unsafe { bindings::rcu_read_lock() };
+        // INVARIANT: The critical section was opened just above, in this context.
         Self(PhantomData)
     }
 }
@@ -68,8 +74,8 @@ impl core::ops::Deref for Guard {
 
     #[inline(always)]
     fn deref(&self) -> &ReadSection {
-        // SAFETY: The guard holds a critical section in this context until it is dropped, which
-        // the borrow of `self` outlives.
+        // SAFETY: The guard holds a critical section in this context until it is dropped (type
+        // invariant), which the borrow of `self` outlives.
         unsafe { ReadSection::assume() }
     }
 }
@@ -77,8 +83,8 @@ impl core::ops::Deref for Guard {
 impl Drop for Guard {
     #[inline(always)]
     fn drop(&mut self) {
-        // SAFETY: The existence of `self` guarantees that the RCU read side lock is held, taken
-        // by `Guard::new` in this context.
+        // SAFETY: By the type invariant the RCU read side lock is held, taken by `Guard::new` in
+        // this context; it is released once, here.
         unsafe { bindings::rcu_read_unlock() };
     }
 }

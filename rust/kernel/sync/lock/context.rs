@@ -106,6 +106,8 @@ impl<T, B: SpinLockPrimitive> ContextLock<T, B> {
         let key = core::ptr::from_ref(key)
             .cast::<bindings::lock_class_key>()
             .cast_mut();
+        // INVARIANT: `state` is initialised by `__spin_lock_init()` below; `data` is private and
+        // only handed out by the guards.
         pin_init!(Self {
             data: UnsafeCell::new(t),
             _pin: PhantomPinned,
