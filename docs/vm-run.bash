@@ -21,7 +21,7 @@ _vm_run() {
 	done
 	case "$prev" in
 	--flavor) mapfile -t COMPREPLY < <(compgen -W 'default debug rt' -- "$cur"); return 0 ;;
-	--lock) mapfile -t COMPREPLY < <(compgen -W 'spin bh none' -- "$cur"); return 0 ;;
+	--lock) mapfile -t COMPREPLY < <(compgen -W 'spin bh irq irqsave percpu none' -- "$cur"); return 0 ;;
 	--topology) mapfile -t COMPREPLY < <(compgen -W 'vmxnet3 veth none' -- "$cur"); return 0 ;;
 	--rootfs) mapfile -t COMPREPLY < <(compgen -W 'initramfs host' -- "$cur"); return 0 ;;
 	--kernel | --log) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return 0 ;;

@@ -104,7 +104,7 @@ _usage_error() { # EXPECTED-FIRST-LINE-REGEX vm-run ARGS...
 		_fail "first stderr line for vm-run $*: expected /$want/, got '$(head -n 1 "$TEST_TMP/usage.stderr")'"
 }
 test_usage_errors() {
-	_usage_error "^vm-run: error: --lock must be spin, bh or none, not 'bogus'$" --lock bogus -- true
+	_usage_error "^vm-run: error: --lock must be spin, bh, irq, irqsave, percpu or none, not 'bogus'$" --lock bogus -- true
 	_usage_error "^vm-run: error: --topology needs a value$" --topology
 	_usage_error "^vm-run: error: --cpus must be 1\.\.64$" --cpus 0 -- true
 	_usage_error "^vm-run: error: --cpus must be 1\.\.64$" --cpus=0 -- true

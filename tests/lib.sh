@@ -82,7 +82,7 @@ guest_script() {
 	fi
 	check_eq "$name: guest status" 0 "$vm_rc"
 	check_grep "$name: guest script finished" "^PASS " "$o"
-	check_clean_log "$name" "$o"
+	check_clean_log "$name" "$o" "\] fib_stat: loaded, lock mode $lock "
 }
 
 # kernel_log FILE: the guest kernel log section of a vm-run output
@@ -96,11 +96,23 @@ command_output() { sed '/^----- guest kernel log -----$/,$d' "$1"; }
 # recognising a kind cannot make a dirty log pass on its own).
 CLEAN_LOG_BANNERS='WARNING:|BUG:|Oops|cut here|INFO: |inconsistent lock state|circular locking|possible recursive|lock inversion|Call Trace|UBSAN:|KASAN|CFI failure|ODEBUG:|list_(add|del) corruption|refcount_t:'
 
-# check_clean_log WHAT FILE: no kernel report in the guest log (fibstat explain,
-# and the banner net above), debug_locks 1, and on the debug flavor no kmemleak
-# report.
+# The taints a clean test run may leave (/proc/sys/kernel/tainted at the end, as
+# vm-run prints it: "guest tainted: N (LETTERS)"): O, an out-of-tree module was
+# loaded; E, an unsigned one. A test that runs KUnit adds N (TAINT_TEST).
+CLEAN_LOG_TAINTS=OE
+
+# check_clean_log WHAT FILE [LOADED]: a complete log (its first line the boot
+# banner: nothing scrolled out of the ring buffer; LOADED, an extended regex, the
+# module's load line, matched), no kernel report in it (fibstat explain, and the
+# banner net above; vm-run also reads the serial console), debug_locks 1, no
+# taint but CLEAN_LOG_TAINTS, and on the debug flavor no kmemleak report.
 check_clean_log() {
 	kernel_log "$2" >"$2.klog"
+	local first banner='^\[ *0\.000000\] Linux version [0-9]'
+	first=$(sed -n 2p "$2.klog")
+	[[ "$first" =~ $banner ]] || _fail "$1: the kernel log does not start with the boot banner (first line: '$first'): an empty, truncated or overrun dump"
+	[ -z "${3:-}" ] || check_grep "$1: the module's load line" "$3" "$2.klog"
+	check_grep "$1: taints (only $CLEAN_LOG_TAINTS allowed)" "^guest tainted: [0-9]+ \([$CLEAN_LOG_TAINTS]*\)\$" "$2"
 	# The project's one report parser (the repro verdict's): every kind of
 	# kernel report syzkaller titles.
 	local rc=0

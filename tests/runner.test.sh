@@ -393,6 +393,20 @@ test_softirq_lock_bug_exits_123() {
 	check_clean_log "fixed softirq module" "$TEST_TMP/softfixed.out"
 }
 
+# A report no longer in the ring buffer when the guest dumps it (overrun in real
+# life; cleared here by COMMAND with dmesg -c after the module's init, which waits
+# for both sides) still counts: vm-run reads the serial console too.
+test_report_only_on_the_serial_console_counts() {
+	local o=$TEST_TMP/console-only.out d
+	d=$(_lockbug_modules)
+	vm "$o" --module "$d/lockbug_soft.ko" -- sh -c 'dmesg -c >/dev/null'
+	check_eq "vm-run status" 123 "$vm_rc"
+	kernel_log "$o" >"$o.klog"
+	check_no_grep "the dumped log lost the report" 'inconsistent lock state' "$o.klog"
+	check_eq "the report, one line" "vm-run: guest kernel report: inconsistent_lock_state: inconsistent lock state in lockbug_softirq_fn (on the serial console only, not in the dumped log)" \
+		"$(grep '^vm-run: guest kernel report' "$o.tty")"
+}
+
 # The same in hard-irq context: an HRTIMER_MODE_REL_HARD hrtimer; the fix is
 # spin_lock_irqsave().
 test_hardirq_lock_bug_exits_123() {
@@ -792,7 +806,7 @@ test_vm_run_help_man_page_and_completion_agree() {
 	check_eq "options of the completion (docs/vm-run.bash) = those of --help" "$help" "$comp"
 	# Values and COMMAND.
 	check_eq "completion of --flavor" "default debug rt" "$(_vm_run_complete --flavor '' | paste -sd' ')"
-	check_eq "completion of --lock" "spin bh none" "$(_vm_run_complete --lock '' | paste -sd' ')"
+	check_eq "completion of --lock" "spin bh irq irqsave percpu none" "$(_vm_run_complete --lock '' | paste -sd' ')"
 	check_eq "completion of --topology" "vmxnet3 veth none" "$(_vm_run_complete --topology '' | paste -sd' ')"
 	check_eq "completion of --rootfs" "initramfs host" "$(_vm_run_complete --rootfs '' | paste -sd' ')"
 	check_eq "completion of --cpus" "" "$(_vm_run_complete --cpus '')"
