@@ -2,10 +2,12 @@
 # Kbuild rules are in ./Kbuild.
 
 LOCK ?= bh
-# Kernel flavor: default or debug. Empty: default for kernel/module/repro, both for test.
+# Kernel flavor: default, debug or rt. Empty: default for kernel/module/repro; for test and
+# kunit all three (rt: the tests that declare it, README "Tests"); for soak and lava-jobs
+# default and debug.
 FLAVOR ?=
 KFLAVOR := $(or $(FLAVOR),default)
-TEST_FLAVORS := $(or $(FLAVOR),default debug)
+TEST_FLAVORS := $(or $(FLAVOR),default debug rt)
 LLVM ?= -19
 BUILD := $(CURDIR)/build
 MODULE_SRCS := Kbuild Kconfig $(wildcard *.rs) $(shell find rust -name '*.rs')
@@ -22,16 +24,18 @@ help:
 	@echo '  repro          the one-command reproduction: spin splat vs clean bh run, with a verdict'
 	@echo '                 (build/repro/report.txt, report.json and every guest log)'
 	@echo '  matrix         the lock matrix of FLAVOR: lock mode x contexts x order in fresh guests (build/matrix/report.txt)'
-	@echo '  test           every test: host unit tests, then the guest tests (KTAP) on both kernel'
-	@echo '                 flavors; FLAVOR=default or FLAVOR=debug runs one flavor'
+	@echo '  test           every test: host unit tests, then the guest tests (KTAP) on the default and'
+	@echo '                 debug kernels, and on rt those that declare it (KUnit, the rt matrix subset);'
+	@echo '                 FLAVOR=default, debug or rt runs one flavor'
 	@echo '  kernel         the cached lockdep guest kernel of FLAVOR (build/kernel, build/kernel-debug)'
 	@echo '  module         fib_stat.ko in lock mode LOCK for FLAVOR (build/module/LOCK/fib_stat.ko);'
 	@echo '                 KDIR=DIR builds against another built kernel tree (checked first)'
-	@echo '  modules        both lock modes'
+	@echo '  modules        the spin, bh and percpu builds (make repro runs them)'
 	@echo '  module M=DIR   your own module (C or Rust) in DIR, built against the FLAVOR kernel with'
 	@echo '                 its toolchain (LLVM=-19; gcc cannot build for this kCFI kernel): DIR/NAME.ko'
 	@echo '  kunit          the module'"'"'s KUnit suite in a guest of each flavor, parsed by the kernel'"'"'s kunit.py'
-	@echo '  tool           the fibstat CLI (build/bin/fibstat): needs cargo only, no root, no setup'
+	@echo '  tool           the fibstat CLI (build/bin/fibstat): needs cargo only, no root, no setup;'
+	@echo '                 man pages and bash completions of fibstat and vm-run in build/share'
 	@echo '  rust-analyzer  rust-project.json for the module with the cfg of LOCK (git-ignored)'
 	@echo '  image          build/image/fib-stat.vmdk and .ova: a VMware guest that reproduces and proves the fix'
 	@echo '  image-test     boot that image in QEMU as VMware would and check its verdicts'
@@ -46,8 +50,8 @@ help:
 	@echo '  clean          remove build/ and the tool'"'"'s cargo target'
 	@echo '  help           this list'
 	@echo 'variables:'
-	@echo '  LOCK=spin|bh|irq|irqsave  lock mode (default bh)'
-	@echo '  FLAVOR=default|debug|rt  kernel flavor (default: default; make test: default and debug)'
+	@echo '  LOCK=spin|bh|irq|irqsave|percpu  lock mode (default bh)'
+	@echo '  FLAVOR=default|debug|rt  kernel flavor (default: default; make test and kunit: all three)'
 	@echo '  KDIR=DIR               make module/modules: build against DIR instead of the project kernel'
 	@echo '  M=DIR                  make module/modules: build the out-of-tree module in DIR instead'
 	@echo '  TEST_FILTER=PART       make test: only the tests whose name contains PART'
@@ -61,7 +65,7 @@ kernel: setup check-flavor
 	@scripts/build-kernel --flavor $(KFLAVOR)
 
 check-lock:
-	@case "$(LOCK)" in spin|bh|irq|irqsave) ;; *) echo "LOCK must be spin, bh, irq or irqsave, not '$(LOCK)'" >&2; exit 2;; esac
+	@case "$(LOCK)" in spin|bh|irq|irqsave|percpu) ;; *) echo "LOCK must be spin, bh, irq, irqsave or percpu, not '$(LOCK)'" >&2; exit 2;; esac
 
 check-flavor:
 	@for f in $(TEST_FLAVORS); do case "$$f" in default|debug|rt) ;; *) echo "FLAVOR must be default, debug or rt, not '$$f'" >&2; exit 2;; esac; done
@@ -86,21 +90,27 @@ module: check-lock $(if $(KDIR),,kernel)
 modules: $(if $(KDIR),,kernel)
 	@scripts/build-module --flavor $(KFLAVOR) spin $(KDIR)
 	@scripts/build-module --flavor $(KFLAVOR) bh $(KDIR)
+	@scripts/build-module --flavor $(KFLAVOR) percpu $(KDIR)
 endif
 
 # Only cargo: no root, no QEMU, no kernel source (cargo install --path tools/fibstat works too).
+# build-tool writes fibstat's man pages and completions into build/share; vm-run's
+# (hand-written: docs/vm-run.1, docs/vm-run.bash) go next to them.
 tool:
 	@scripts/build-tool
+	@install -D -m 644 docs/vm-run.1 $(BUILD)/share/man/man1/vm-run.1
+	@install -D -m 644 docs/vm-run.bash $(BUILD)/share/bash-completion/completions/vm-run
 
 rust-analyzer: check-lock $(if $(KDIR),,kernel)
 	@scripts/rust-analyzer --lock $(LOCK) $(KDIR)
 
-# Every flavor tested needs its kernel and both module builds.
+# Every flavor tested needs its kernel and the module builds the tests load.
 test: setup check-flavor tool
 	@for f in $(TEST_FLAVORS); do \
 		scripts/build-kernel --flavor $$f && \
 		scripts/build-module --flavor $$f spin && \
 		scripts/build-module --flavor $$f bh && \
+		scripts/build-module --flavor $$f percpu && \
 		scripts/build-module --flavor $$f kunit || exit 1; \
 	done
 	@scripts/test --flavors "$(TEST_FLAVORS)"
@@ -140,7 +150,7 @@ bench: setup tool
 SOAK_FLAVORS := $(or $(FLAVOR),default debug)
 soak: setup tool
 	@for f in $(SOAK_FLAVORS); do case "$$f" in default|debug) ;; *) echo "FLAVOR must be default or debug, not '$$f'" >&2; exit 2;; esac; \
-		scripts/build-kernel --flavor $$f && scripts/build-module --flavor $$f bh || exit 1; done
+		scripts/build-kernel --flavor $$f && scripts/build-module --flavor $$f bh && scripts/build-module --flavor $$f percpu || exit 1; done
 	@scripts/soak --flavors "$(SOAK_FLAVORS)"
 
 # LAVA (lava/, scripts/lava): the repro scenarios as LAVA jobs, run here by lava-run.
@@ -148,13 +158,14 @@ soak: setup tool
 setup-lava:
 	@scripts/setup-lava
 
+LAVA_FLAVORS := $(or $(FLAVOR),default debug)
 lava-jobs: setup check-flavor tool
-	@for f in $(TEST_FLAVORS); do \
+	@for f in $(LAVA_FLAVORS); do \
 		scripts/build-kernel --flavor $$f && \
 		scripts/build-module --flavor $$f spin && \
 		scripts/build-module --flavor $$f bh || exit 1; \
 	done
-	@scripts/lava jobs --flavors "$(TEST_FLAVORS)"
+	@scripts/lava jobs --flavors "$(LAVA_FLAVORS)"
 
 lava: setup-lava
 	@$(MAKE) --no-print-directory lava-jobs FLAVOR=$(KFLAVOR)

@@ -17,7 +17,7 @@ def observe(cid, steps, want):
         status = "missing"
     o = {"guest_exit": None, "verdict": None, "kind": None, "title": None,
          "transition": None, "caller": None, "usage": None, "order_held": None,
-         "hardirq_ticks": None, "neigh_updates": None, "build": None}
+         "hardirq_ticks": None, "neigh_updates": None, "gateway_records": None, "build": None}
     if want == "refused: build":
         o["build"] = status
         o["verdict"] = "refused: build" if status == "refused" else "built"
@@ -32,7 +32,7 @@ def observe(cid, steps, want):
     except OSError:
         o["verdict"] = "no log"
         return o
-    usage = re.findall(r"^lockdep after (\w+): .*?(\S+): fib_stat\.lock$", text, re.M)
+    usage = re.findall(r"^lockdep after (\w+): .*?(\S+): fib_stat\.(?:lock|percpu)$", text, re.M)
     o["usage"] = usage[-1][1] if usage else None
     if "order broken" in text:
         o["order_held"] = False
@@ -43,6 +43,7 @@ def observe(cid, steps, want):
         try:
             st = json.loads(m.group(1))
             o["hardirq_ticks"], o["neigh_updates"] = st.get("hardirq_ticks"), st.get("neigh_updates")
+            o["gateway_records"] = st.get("gateway_records")
         except ValueError:
             pass
     r = subprocess.run([fibstat, "explain", "--json", log], capture_output=True, text=True)

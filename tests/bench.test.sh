@@ -4,7 +4,8 @@
 TEST_FLAVORS=default
 
 BENCH_ROWS="neigh-updates-veth neigh-updates-vmxnet3 get-vs-getlink get-vs-getfamily record-2w-vs-1w
-record-2w-samens-vs-2ns vm-boot-none vm-boot-vmxnet3 repro-warm-module-changed explain-vs-grep"
+record-2w-samens-vs-2ns vm-boot-none vm-boot-vmxnet3 repro-warm-module-changed explain-vs-grep
+record-2w-vs-1w-percpu record-percpu-vs-bh-1w record-percpu-vs-bh-2w neigh-updates-percpu-veth"
 
 test_bench_smoke_every_row_well_formed() {
 	local o=$TEST_TMP/bench.out rc=0 row line
@@ -19,6 +20,13 @@ test_bench_smoke_every_row_well_formed() {
 	check_grep "load average printed" '^# fib-stat bench \(smoke\): .* load average at start: [0-9.]+ [0-9.]+ [0-9.]+$' "$o"
 	"$ROOT/scripts/bench" --check "$o" || _fail "malformed lines"
 	check_grep "contention verdict" '^record-2w-samens-vs-2ns: .* contention=(visible|not-visible)$' "$o"
+	# The rows with a goal say whether it was met.
+	for row in record-2w-vs-1w record-2w-vs-1w-percpu; do
+		check_grep "$row: goal" "^$row: .* ratio=[0-9.]+ .* goal_min=1\.95 goal=(met|missed)\$" "$o"
+	done
+	for row in neigh-updates-veth neigh-updates-vmxnet3 neigh-updates-percpu-veth; do
+		check_grep "$row: goal" "^$row: .* ratio=[0-9.]+ .* goal_min=0\.99 goal=(met|missed)\$" "$o"
+	done
 }
 
 # The format check itself can fail: a line without repetitions and spread, or

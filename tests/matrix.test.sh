@@ -41,6 +41,25 @@ test_matrix_subset() {
 	check_grep "text report" '^# 6 of 6 cells matched their expectation$' "$out/report.txt"
 }
 
+# percpu: no shared lock; clean in all three contexts, in either order, and each
+# context's path ran (5 RECORDs of 7, a neighbour update, ticks); lockdep saw the
+# per-CPU seqcount class written in softirq context (usage of fib_stat.percpu).
+test_matrix_percpu() {
+	local out=$TEST_TMP/matrix-percpu rc=0 id
+	"$ROOT/scripts/matrix" --cells percpu-psh,percpu-hsp --out "$out" >"$out.txt" 2>&1 || rc=$?
+	cat "$out.txt"
+	check_eq "scripts/matrix exit status" 0 "$rc"
+	local j=$out/report.json
+	for id in percpu-psh percpu-hsp; do
+		check_eq "$id" "clean" "$(cell_field "$j" $id verdict)"
+		check_eq "$id gateway_records" 35 "$(cell_field "$j" $id gateway_records)"
+		check_eq "$id neigh_updates" 1 "$(cell_field "$j" $id neigh_updates)"
+		[ "$(cell_field "$j" $id hardirq_ticks)" -gt 0 ] || _fail "$id: no hardirq tick counted"
+		[[ "$(cell_field "$j" $id usage)" =~ ^[-.+?]{4}$ ]] || _fail "$id: no usage of fib_stat.percpu"
+	done
+	check_grep "text report" '^# 2 of 2 cells matched their expectation$' "$out/report.txt"
+}
+
 test_matrix_broken_expectation_is_a_failure() {
 	local out=$TEST_TMP/matrix-broken rc=0
 	"$ROOT/scripts/matrix" --cells bh-ph --expect bh-ph=clean --out "$out" >"$out.txt" 2>&1 || rc=$?

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # make repro's scenarios and verdict: the spin build reproduces the seed's
-# report on every scenario, the bh build runs clean; and a broken expectation
+# report on every scenario, the bh and percpu builds run clean (percpu: lockdep
+# watches its per-CPU seqcount class, fib_stat.percpu); and a broken expectation
 # is reported as a failure, not waved through.
 
 test_repro_spin_splat_bh_clean() {
@@ -11,7 +12,7 @@ test_repro_spin_splat_bh_clean() {
 	local j=$out/report.json
 	check_grep "verdict" '^  "passed": true,' "$j"
 	check_grep "report.json schema" '^  "schema_version": 3,' "$j"
-	check_eq "runs judged" 6 "$(grep -c '"scenario":' "$j")"
+	check_eq "runs judged" 9 "$(grep -c '"scenario":' "$j")"
 	# The kernel that produced the verdict: the release built (every guest's
 	# uname -r) and the Debian source package it was built from.
 	local release src_version
@@ -19,10 +20,10 @@ test_repro_spin_splat_bh_clean() {
 	src_version=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 	check_eq "kernel release in report.json" "    \"release\": \"$release\"," "$(grep -F '"release":' "$j")"
 	check_eq "linux-source version in report.json" "    \"linux_source_version\": \"$src_version\"" "$(grep -F '"linux_source_version":' "$j")"
-	check_eq "every run's uname -r" 6 "$(grep -cF "\"kernel_release\": \"$release\"," "$j")"
+	check_eq "every run's uname -r" 9 "$(grep -cF "\"kernel_release\": \"$release\"," "$j")"
 	check_eq "kernel in the text report" "kernel: $release (uname -r in every guest), Debian linux-source $src_version" "$(sed -n 2p "$out/report.txt")"
 	# The class's usage in /proc/lockdep after each phase, in run order (spin:
-	# netlink-then-arp, arp-then-netlink, netlink-then-arp-veth; then bh). After
+	# netlink-then-arp, arp-then-netlink, netlink-then-arp-veth; then bh, then percpu). After
 	# the spin splat lockdep is off and the class keeps the usage of the splat.
 	local usage
 	usage=$(tr -d ' \n' <"$j" | grep -o '"usage_by_phase":\[[^]]*\]' | sed 's/"usage_by_phase"://; s/{"phase":"\([a-z]*\)","usage":"\{0,1\}\([^"}]*\)"\{0,1\}}/\1 \2/g')
@@ -31,13 +32,16 @@ test_repro_spin_splat_bh_clean() {
 [loaded null,netlink +.+.,arp +.?.,show +.?.]
 [loaded null,netlink +...,arp +.-.,show +.-.]
 [loaded null,arp +.-.,netlink +.-.,show +.-.]
+[loaded null,netlink +...,arp +.-.,show +.-.]
+[loaded null,netlink +...,arp +.-.,show +.-.]
+[loaded null,arp +.-.,netlink +.-.,show +.-.]
 [loaded null,netlink +...,arp +.-.,show +.-.]" "$usage"
 	check_eq "spin runs with the seed's transition" 2 "$(grep -c '"transition": "{SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W}"' "$j")"
 	check_eq "spin run with the reverse transition" 1 "$(grep -c '"transition": "{IN-SOFTIRQ-W} -> {SOFTIRQ-ON-W}"' "$j")"
 	check_eq "lock class in the spin reports" 3 "$(grep -c '"lock_class": "fib_stat.lock"' "$j")"
 	check_eq "process-side callers" 3 "$(grep -c '"process_side_caller": "fib_stat_rcv_proc"' "$j")"
 	check_eq "softirq-side callers" 3 "$(grep -c '"irq_side_caller": "net_event_callback"' "$j")"
-	check_eq "bh runs without a report" 3 "$(grep -c '"lockdep_report": false' "$j")"
+	check_eq "bh and percpu runs without a report" 6 "$(grep -c '"lockdep_report": false' "$j")"
 	# Source lines from DWARF, derived from the sources: the line of
 	# `state.stats.lock()` / `.lock_with::<SoftirqLock>()` in each side's function of
 	# fib_stat.rs, and the `P::lock(...)` call in ContextLock::lock_with.

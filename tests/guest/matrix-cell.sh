@@ -11,7 +11,8 @@
 # is delayed by hardirq_tick_delay_ms=DELAY, and the steps before it must end
 # before then (checked: "order held" / "order broken").
 # Prints "step NAME at T" (ms since the load), the lock class's /proc/lockdep line
-# after each step ("lockdep after NAME: LINE") and, at the end, ns1's statistics
+# after each step ("lockdep after NAME: LINE"; the percpu build has no fib_stat.lock:
+# its per-CPU seqcount class fib_stat.percpu) and, at the end, ns1's statistics
 # as JSON between "=== fibstat show" and "=== end".
 . tests/guest/common.sh
 ko=$1 steps=$2 addr1=$3 addr2=$4
@@ -27,7 +28,7 @@ esac
 /usr/sbin/insmod "$ko" $params || fail "insmod $ko $params"
 t0=$(now_ms)
 ok "loaded $ko ${params:-(no tick)}"
-phase() { echo "lockdep after $1: $(grep ' fib_stat\.lock$' /proc/lockdep)"; }
+phase() { echo "lockdep after $1: $(grep -E ' fib_stat\.(lock|percpu)$' /proc/lockdep)"; }
 process() {
 	i=0
 	while [ $i -lt 5 ]; do

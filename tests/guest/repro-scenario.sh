@@ -6,7 +6,8 @@
 # ORDER arp-first: the same two steps the other way round.
 # Then the statistics of ns1 as JSON between "=== fibstat show" and "=== end".
 # Before the first phase and after each one (loaded, netlink, arp, show), the
-# lock class's line of /proc/lockdep as "lockdep after PHASE: LINE" (LINE
+# lock class's line of /proc/lockdep (fib_stat.lock; the percpu build's per-CPU
+# seqcount fib_stat.percpu) as "lockdep after PHASE: LINE" (LINE
 # empty: no lock of the class taken yet), and how many lock chains of
 # /proc/lockdep_chains hold the class, by the chain's irq_context, as
 # "lockdep chains after PHASE: 0=N softirq=N" (0: process context); first the
@@ -15,8 +16,8 @@
 order=$1 addr1=$2 addr2=$3
 echo "kernel release: $(uname -r)"
 phase() {
-	echo "lockdep after $1: $(grep ' fib_stat\.lock$' /proc/lockdep)"
-	echo "lockdep chains after $1: $(awk '/^irq_context:/ { c = $2 } / fib_stat\.lock$/ { n[c]++ }
+	echo "lockdep after $1: $(grep -E ' fib_stat\.(lock|percpu)$' /proc/lockdep)"
+	echo "lockdep chains after $1: $(awk '/^irq_context:/ { c = $2 } / fib_stat\.(lock|percpu)$/ { n[c]++ }
 		END { for (c in n) printf "%s=%d ", c, n[c] }' /proc/lockdep_chains)"
 }
 netlink() {

@@ -28,6 +28,10 @@ use crate::explain::{self, Kind, Report};
 
 /// The lock class the module registers (see `fib_stat.rs`).
 pub const LOCK_CLASS: &str = "fib_stat.lock";
+/// The class the percpu build's updates take instead: the seqcount of each CPU's statistics
+/// (no shared lock; the `fib_stat.reset` lock of GET and RESET is not taken by the scenario
+/// until its final `fibstat show`).
+pub const PERCPU_CLASS: &str = "fib_stat.percpu";
 /// Gateway records one scenario sends: 5 RECORDs with count 7.
 pub const GATEWAY_RECORDS: u64 = 35;
 
@@ -51,8 +55,8 @@ impl RunSpec {
                 "run '{s}': expected MODE:SCENARIO:TOPOLOGY:ORDER:VM_STATUS:LOG"
             ));
         };
-        if mode != "spin" && mode != "bh" {
-            return Err(format!("run '{s}': mode must be spin or bh"));
+        if mode != "spin" && mode != "bh" && mode != "percpu" {
+            return Err(format!("run '{s}': mode must be spin, bh or percpu"));
         }
         if order != "netlink-first" && order != "arp-first" {
             return Err(format!(
@@ -143,7 +147,11 @@ impl PhaseUsage {
 ///   no class at all after that phase);
 /// * in a `spin` build the second side sets the conflicting bit (`+.?.`),
 ///   lockdep prints its report and turns itself off (`debug_locks` 0): the
-///   class stays `+.?.` for the rest of the run, whatever takes it later.
+///   class stays `+.?.` for the rest of the run, whatever takes it later;
+/// * a `percpu` build takes no shared lock: its class is the per-CPU
+///   seqcount's ([`PERCPU_CLASS`]), written with bottom halves off in process
+///   context (`+...`) and in softirq context (`+.-.`): the same sequence as
+///   `bh`. (Its readers, GET, read it with hard interrupts off: no bit.)
 ///
 /// No lock of the class is taken before the scenario: after `loaded` the
 /// class is not in `/proc/lockdep`.
@@ -419,14 +427,20 @@ pub fn judge(
         })
         .collect();
     // A line that is not the class's (another class, garbage) is kept as
-    // it is: it matches no expected usage.
+    // it is: it matches no expected usage. The percpu build's class is its
+    // per-CPU seqcount's.
+    let class = if spec.mode == "percpu" {
+        PERCPU_CLASS
+    } else {
+        expect.lock_class.as_str()
+    };
     let usage_by_phase: Vec<PhaseUsage> = sec
         .lockdep_phases
         .iter()
         .map(|&(phase, line)| PhaseUsage {
             phase: phase.into(),
             usage: (!line.is_empty())
-                .then(|| class_usage(line, &expect.lock_class).unwrap_or_else(|| line.into())),
+                .then(|| class_usage(line, class).unwrap_or_else(|| line.into())),
         })
         .collect();
     let usage = usage_by_phase.last().and_then(|p| p.usage.clone());
@@ -920,6 +934,9 @@ mod tests {
         include_str!("../tests/fixtures/project-spin-netlink-then-arp-veth.txt");
     const BH_LOADED: &str =
         "[    1.9] fib_stat: loaded, lock mode bh (spin_lock_bh: correct), netlink protocol 25\n";
+    const PERCPU_LOADED: &str =
+        "[    1.9] fib_stat: loaded, lock mode percpu (per-CPU statistics: \
+                                 no shared lock on the softirq path), netlink protocol 25\n";
     const RELEASE: &str = "6.12.118-fib-stat";
 
     /// `(phase, usage, chains)` as the scenario prints them (measured in
@@ -957,6 +974,8 @@ mod tests {
     struct Log<'a> {
         /// `lock_mode` of the statistics.
         mode: &'a str,
+        /// The class the scenario's lockdep lines name.
+        class: &'a str,
         kernel_log: &'a str,
         debug_locks: Option<u32>,
         gateway_records: u64,
@@ -970,6 +989,7 @@ mod tests {
         fn spin() -> Self {
             Log {
                 mode: "spin",
+                class: "fib_stat.lock",
                 kernel_log: SPLAT,
                 debug_locks: Some(0),
                 gateway_records: 35,
@@ -990,6 +1010,15 @@ mod tests {
             }
         }
 
+        fn percpu() -> Self {
+            Log {
+                mode: "percpu",
+                class: PERCPU_CLASS,
+                kernel_log: PERCPU_LOADED,
+                ..Log::bh()
+            }
+        }
+
         fn text(&self) -> String {
             let mut t = String::new();
             if let Some(r) = self.release {
@@ -1000,7 +1029,7 @@ mod tests {
                 let line = if usage.is_empty() {
                     String::new()
                 } else {
-                    format!("(____ptrval____) FD:    1 BD:    1 {usage}: fib_stat.lock")
+                    format!("(____ptrval____) FD:    1 BD:    1 {usage}: {}", self.class)
                 };
                 let _ = writeln!(t, "lockdep after {name}: {line}");
                 let _ = writeln!(t, "lockdep chains after {name}: {chains} ");
@@ -1212,6 +1241,32 @@ mod tests {
             ..Log::bh()
         };
         assert_fails(&arp_first("bh"), &log, &[]);
+    }
+
+    /// The percpu build: its per-CPU seqcount's class, the bh sequence, clean.
+    #[test]
+    fn clean_percpu_runs_pass() {
+        assert_fails(&spec("percpu"), &Log::percpu(), &[]);
+        let log = Log {
+            phases: BH_ARP_FIRST,
+            ..Log::percpu()
+        };
+        assert_fails(&arp_first("percpu"), &log, &[]);
+        // Judged by the shared lock's class, which a percpu build does not have: red.
+        let v = judge(
+            &spec("percpu"),
+            &Log {
+                class: "fib_stat.lock",
+                ..Log::percpu()
+            }
+            .text(),
+            &Expect::default(),
+            None,
+        );
+        assert!(!v.passed);
+        // A bh module loaded for a percpu run: red.
+        let v = judge(&spec("percpu"), &Log::bh().text(), &Expect::default(), None);
+        assert!(!v.passed);
     }
 
     #[test]

@@ -216,6 +216,8 @@ pub enum LockMode {
     Bh,
     Irq,
     IrqSave,
+    /// Per-CPU statistics, no shared lock.
+    Percpu,
     /// A value this tool does not know.
     Unknown(u8),
 }
@@ -227,6 +229,7 @@ impl From<u8> for LockMode {
             LOCK_BH => LockMode::Bh,
             LOCK_IRQ => LockMode::Irq,
             LOCK_IRQSAVE => LockMode::IrqSave,
+            LOCK_PERCPU => LockMode::Percpu,
             v => LockMode::Unknown(v),
         }
     }
@@ -239,6 +242,7 @@ impl From<LockMode> for u8 {
             LockMode::Bh => LOCK_BH,
             LockMode::Irq => LOCK_IRQ,
             LockMode::IrqSave => LOCK_IRQSAVE,
+            LockMode::Percpu => LOCK_PERCPU,
             LockMode::Unknown(v) => v,
         }
     }
@@ -251,6 +255,7 @@ impl std::fmt::Display for LockMode {
             LockMode::Bh => f.write_str("bh"),
             LockMode::Irq => f.write_str("irq"),
             LockMode::IrqSave => f.write_str("irqsave"),
+            LockMode::Percpu => f.write_str("percpu"),
             LockMode::Unknown(v) => write!(f, "unknown({v})"),
         }
     }
@@ -496,6 +501,9 @@ mod tests {
         assert_eq!(LockMode::from(LOCK_IRQ), LockMode::Irq);
         assert_eq!(LockMode::from(LOCK_IRQSAVE), LockMode::IrqSave);
         assert_eq!(LockMode::IrqSave.to_string(), "irqsave");
+        assert_eq!(LockMode::from(LOCK_PERCPU), LockMode::Percpu);
+        assert_eq!(LockMode::Percpu.to_string(), "percpu");
+        assert_eq!(u8::from(LockMode::Percpu), LOCK_PERCPU);
         assert_eq!(LockMode::from(7).to_string(), "unknown(7)");
     }
 }
