@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # make bench in smoke mode (scripts/bench --smoke): every row runs and prints
 # a well-formed line. A benchmark, not a timed test: no thresholds here.
+# shellcheck disable=SC2034 # read by tests/run
 TEST_FLAVORS=default
 
 BENCH_ROWS="neigh-updates-veth neigh-updates-vmxnet3 get-vs-getlink get-vs-getfamily record-2w-vs-1w

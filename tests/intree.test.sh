@@ -18,6 +18,7 @@ test_intree_build_spin_and_load() {
 	cp -r "$ROOT/rust" "$m/drivers/net/fib_stat/"
 	cp "$ROOT/Kbuild" "$m/drivers/net/fib_stat/Makefile"
 	echo 'source "drivers/net/fib_stat/Kconfig"' >>"$m/drivers/net/Kconfig"
+	# shellcheck disable=SC2016 # $(CONFIG_FIB_STAT) is make syntax, for kbuild
 	echo 'obj-$(CONFIG_FIB_STAT) += fib_stat/' >>"$m/drivers/net/Makefile"
 	(
 		cd "$m"
@@ -34,6 +35,7 @@ test_intree_build_spin_and_load() {
 	[ -f "$ko" ] || _fail "no $ko"
 	cp "$ko" "$d/share/"
 	vm "$o" --share "$d/share" -- sh -c 'insmod ./fib_stat.ko && fibstat show -j -p && rmmod fib_stat'
+	# shellcheck disable=SC2154 # vm_rc is set by vm() of tests/lib.sh
 	check_eq "guest status" 0 "$vm_rc"
 	check_grep "loaded in the configured mode" 'fib_stat: loaded, lock mode spin ' "$o"
 	check_grep "GET reports it" '"lock_mode": "spin"' "$o"

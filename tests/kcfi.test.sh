@@ -4,6 +4,7 @@
 # and check_clean_log rejects the log. The module's own callbacks (netlink
 # input, netevent notifier, pernet operations) run in every other test under
 # the same checks.
+# shellcheck disable=SC2034 # read by tests/run
 TEST_FLAVORS="default debug"
 . "$ROOT/tests/oracles/lib.sh"
 
@@ -12,6 +13,7 @@ test_kcfi_mismatched_indirect_call() {
 	# the guest could not shut down cleanly: oops=panic ends it at once.
 	oracle_run cfi cfi oops=panic
 	local k=$TEST_TMP/oracle-cfi.klog
+	# shellcheck disable=SC2154 # vm_rc is set by vm() of tests/lib.sh
 	check_eq "vm-run status: the guest panicked" 125 "$vm_rc"
 	check_grep "CFI report" '\] CFI failure at oracle_cfi\+0x[0-9a-f]+/0x[0-9a-f]+ \[oracle\] \(target: oracle_cfi_target\+0x0/0x[0-9a-f]+ \[oracle\]; expected type: 0x[0-9a-f]{8}\)$' "$k"
 	check_grep "an oops in insmod" '\] Oops: invalid opcode: 0000 \[#1\] SMP' "$k"

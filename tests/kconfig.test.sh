@@ -43,6 +43,14 @@ test_kconfig_spin_choice() {
 	check_grep "bh off" '^# CONFIG_FIB_STAT_LOCK_BH is not set$' "$c"
 }
 
+test_kconfig_percpu_choice() {
+	kconf percpu y 'CONFIG_FIB_STAT=m\nCONFIG_FIB_STAT_LOCK_PERCPU=y\n'
+	local c=$TEST_TMP/kconfig-percpu/.config
+	check_grep "percpu chosen" '^CONFIG_FIB_STAT_LOCK_PERCPU=y$' "$c"
+	check_grep "bh off" '^# CONFIG_FIB_STAT_LOCK_BH is not set$' "$c"
+	check_grep "spin off" '^# CONFIG_FIB_STAT_LOCK_SPIN is not set$' "$c"
+}
+
 test_kconfig_needs_rust() {
 	kconf norust n 'CONFIG_FIB_STAT=m\n'
 	check_no_grep "FIB_STAT without RUST" '^CONFIG_FIB_STAT=' "$TEST_TMP/kconfig-norust/.config"

@@ -2,6 +2,7 @@
 # The module's KUnit suite (fib_stat_kunit.rs) in a guest of each flavor, as
 # make kunit runs it: the kernel's kunit.py parses the guest's KTAP. Exact:
 # every case the source declares ran and passed, in a clean kernel log.
+# shellcheck disable=SC2034 # read by tests/run
 TEST_FLAVORS="default debug rt"
 
 # The case names fib_stat_kunit.rs hands kunit_suite!, in order.

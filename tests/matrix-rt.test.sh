@@ -7,6 +7,7 @@
 # leaves hard interrupts on ('+' in the hardirq column, as spin); spin_lock_bh()
 # still disables softirqs ('.' in the softirq column). The hard irq tick is refused
 # at build time, with its reason.
+# shellcheck disable=SC2034 # read by tests/run
 TEST_FLAVORS=rt
 
 # rt_cell REPORT_JSON ID FIELD: the observed FIELD of cell ID.

@@ -4,6 +4,7 @@
 # Every guest script prints "PASS <name>" last; every run must leave a clean
 # kernel log (no WARNING/BUG/lockdep report, debug_locks 1), and on the debug
 # flavor also no KASAN/UBSAN/kCFI/DEBUG_OBJECTS report and no kmemleak leak.
+# shellcheck disable=SC2034 # read by tests/run
 TEST_FLAVORS="default debug"
 
 # guest NAME LOCK TOPOLOGY SCRIPT [ARGS...]: run tests/guest/SCRIPT in a guest

@@ -4,6 +4,7 @@
 # kmemleak leak, an ODEBUG free of an active timer, a DEBUG_NET warning), and
 # each test asserts the exact report, and that check_clean_log (what every other
 # test relies on) rejects the log. (kCFI, in both flavors: tests/kcfi.test.sh.)
+# shellcheck disable=SC2034 # read by tests/run
 TEST_FLAVORS="debug"
 . "$ROOT/tests/oracles/lib.sh"
 

@@ -45,7 +45,7 @@ test_backports_name_upstream_and_keep_authorship() {
 
 test_no_runtime_context_choice_or_internal_api() {
 	check_no_grep "patches' code" '^\+.*(\b_local_bh_enable\(|in_softirq\(|net_generic_rcu)' <(cat "$ROOT"/kernel/patches/*.patch)
-	check_no_grep "module sources" '\b(_local_bh_enable|in_softirq|net_generic_rcu)\(' <(cd "$ROOT" && cat ./*.rs $(find rust -name '*.rs'))
+	check_no_grep "module sources" '\b(_local_bh_enable|in_softirq|net_generic_rcu)\(' <(cd "$ROOT" && { cat ./*.rs; find rust -name '*.rs' -exec cat {} +; })
 	# Helpers are thin: each rust_helper_* body is one statement (or a declaration
 	# and a return for local_irq_save-style macros).
 	local bodies

@@ -19,7 +19,7 @@
 #   broken      packages apt fails on (exit 100)
 # Prints the directory.
 _fake_machine() {
-	local m=$TEST_TMP/setup-$1 t pkg check
+	local m=$TEST_TMP/setup-$1 t pkg
 	rm -rf "$m"
 	mkdir -p "$m/bin" "$m/stub" "$m/root" "$m/db" "$m/home"
 	for t in bash dirname grep mktemp id tail rm awk sed cat; do
@@ -107,7 +107,7 @@ _fake_machine() {
 	EOF
 	chmod +x "$m/stub/dpkg-query" "$m/stub/apt-get"
 	# shellcheck disable=SC1091
-	(. "$m/pm.sh" && while read -r pkg check; do install "$pkg"; done <"$m/needs")
+	(. "$m/pm.sh" && while read -r pkg _; do install "$pkg"; done <"$m/needs")
 	echo "$m"
 }
 
@@ -149,6 +149,7 @@ test_package_removed_by_apt_installed_again() {
 	# shellcheck disable=SC1091
 	(. "$m/pm.sh" && remove qemu-system-x86 && rm -f "$m/db/qemu-system-x86")
 	echo "qemu-system-x86 qemu-utils" >"$m/conflicts"
+	# shellcheck disable=SC2016 # ${Status} is dpkg-query's format field
 	check_eq "dpkg calls qemu-utils installed before" "install ok installed" "$("$m/stub/dpkg-query" -W -f='${Status}' qemu-utils)"
 	_setup "$m"
 	check_eq "status" 0 "$setup_rc"
@@ -157,6 +158,7 @@ test_package_removed_by_apt_installed_again() {
 	check_grep "apt waits for another apt's lock" '^apt-get -o DPkg::Lock::Timeout=600 install ' "$m/apt.log"
 	[ -x "$m/stub/qemu-system-x86_64" ] || _fail "qemu-system-x86_64 missing after setup"
 	[ -x "$m/stub/qemu-img" ] || _fail "qemu-img missing after setup"
+	# shellcheck disable=SC2016 # ${Status} is dpkg-query's format field
 	check_eq "dpkg calls qemu-utils installed after" "install ok installed" "$("$m/stub/dpkg-query" -W -f='${Status}' qemu-utils)"
 	# And now the machine is ready: a second run changes nothing.
 	: >"$m/apt.log"
@@ -222,7 +224,9 @@ test_package_apt_cannot_bring_back_fails_naming_it() {
 # must reinstall it. The file is put back by hand if anything goes wrong.
 test_real_machine_qemu_img_reinstalled() {
 	[ "$(id -u)" = 0 ] || skip "not root: the real apt-get run needs root"
-	command -v apt-get >/dev/null && command -v dpkg-query >/dev/null || skip "no apt-get or dpkg-query (not Debian)"
+	if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+		skip "no apt-get or dpkg-query (not Debian)"
+	fi
 	[ -z "${TEST_NO_APT:-}" ] || skip "TEST_NO_APT is set: no real apt-get run"
 	[ "$(dpkg-query -W -f='${Status}' qemu-utils 2>/dev/null)" = "install ok installed" ] || skip "qemu-utils not installed (run scripts/setup)"
 	[ -x /usr/bin/qemu-img ] || _fail "/usr/bin/qemu-img missing though qemu-utils is installed: run scripts/setup"

@@ -13,22 +13,9 @@
 SHELLCHECK_PENDING=(
 	"scripts/bench SC2015 SC2086 SC2317"
 	"scripts/bench-boot SC2086"
-	"scripts/build-external-module SC1007 SC2015"
 	"scripts/build-kernel SC1087 SC2012 SC2046 SC2094"
 	"scripts/build-module SC2013"
-	"scripts/image-init SC2013 SC2187"
-	"scripts/setup SC2016"
-	"tests/bench.test.sh SC2034"
 	"tests/guest/common.sh SC2015 SC2034 SC3060"
-	"tests/intree.test.sh SC2016 SC2154"
-	"tests/kcfi.test.sh SC2034 SC2154"
-	"tests/kunit.test.sh SC2034"
-	"tests/matrix-rt.test.sh SC2034"
-	"tests/module.test.sh SC2034"
-	"tests/oracles.test.sh SC2034"
-	"tests/patches.test.sh SC2046"
-	"tests/setup.test.sh SC2015 SC2016 SC2034"
-	"tests/stress.test.sh SC2015 SC2034 SC2154"
 )
 
 # _shell_scripts: the scripts checked, one per line, relative to the root.

@@ -16,6 +16,7 @@
 # UBSAN/kCFI/DEBUG_OBJECTS report), debug_locks 1 and, on the debug flavor, no
 # kmemleak report. The seed is printed; STRESS_SEED=N repeats a run.
 # STRESS_SUMMARY=FILE collects the figures (scripts/soak prints them).
+# shellcheck disable=SC2034 # read by tests/run
 TEST_FLAVORS="default debug"
 
 STRESS_FORM=${STRESS_FORM:-short}
@@ -57,7 +58,9 @@ fuzz() {
 	local counts
 	counts=$(grep -m1 '^fuzz: datagrams=' "$o") || _fail "no fuzz counts line"
 	for k in skipped gets records_acked einval eopnotsupp dropped_datagrams; do
-		[[ "$counts" =~ \ $k=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] || _fail "fuzzer: no $k in: $counts"
+		if ! { [[ "$counts" =~ \ $k=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ]; }; then
+			_fail "fuzzer: no $k in: $counts"
+		fi
 	done
 	check_grep "rmmod after fuzzing" '^ok [0-9]+ rmmod after fuzzing' "$o"
 	figure "fuzz ($1): ${pass#fuzz: PASS } wall_seconds=$guest_seconds"
