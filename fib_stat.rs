@@ -2,12 +2,13 @@
 
 //! fib_stat: per-network-namespace FIB statistics over netlink.
 //!
-//! Every network namespace gets a [`NetState`]: statistics behind one [`ContextLock`] and a
-//! kernel netlink socket (protocol [`protocol::NETLINK_FIB_STAT`], or `nl_proto`). Three
-//! contexts take the lock, each in its own frame, with the primitive named in its source:
+//! Every network namespace gets a [`NetState`]: statistics behind one [`ContextLock`] (or, with
+//! `percpu`, per-CPU copies) and a kernel netlink socket (protocol
+//! [`protocol::NETLINK_FIB_STAT`], or `nl_proto`). Three contexts update them, each in its own
+//! frame, with the primitive named in its source:
 //!
 //! - process context: netlink requests, [`fib_stat_rcv_proc`], with the build's lock mode
-//!   (`FIB_STAT_LOCK=spin|bh|irq|irqsave`);
+//!   (`FIB_STAT_LOCK=spin|bh|irq|irqsave|percpu`);
 //! - softirq context: neighbour updates and redirects, [`net_event_callback`];
 //! - hard interrupt context: the `hardirq_tick_ms` tick, [`fib_stat_hardirq_tick`].
 //!

@@ -5,6 +5,7 @@
 # script, and at exit the plan "1..N" and "# Totals: pass:N fail:N ...".
 # Real tools by full path: busybox sh prefers its own ip/arping applets.
 IP=/usr/sbin/ip
+# shellcheck disable=SC2034 # for the scripts that source this file
 ARPING=/usr/bin/arping
 
 # Counts live in a file: ok/fail may run in subshells ($(...), pipelines).
@@ -28,6 +29,8 @@ trap _ktap_end EXIT
 # A KTAP description is one line without '#'.
 _nl='
 '
+# (busybox ash, which runs these scripts, has ${var//pattern/string}.)
+# shellcheck disable=SC3060
 _ktap_desc() { _d=$*; _d=${_d//\#/ }; _d=${_d//$_nl/ }; }
 fail() { _ktap_desc "$*"; _ktap_result not_ok "$_d"; exit 1; }
 ok() { _ktap_desc "$*"; _ktap_result ok "$_d"; }
@@ -48,7 +51,7 @@ expect_stat() {
 # expect_stat_gt NS KEY N
 expect_stat_gt() {
 	_v=$(stat "$1" "$2")
-	[ -n "$_v" ] && [ "$_v" -gt "$3" ] || fail "netns $1: $2 is '$_v', expected > $3"
+	if [ -z "$_v" ] || ! [ "$_v" -gt "$3" ]; then fail "netns $1: $2 is '$_v', expected > $3"; fi
 	ok "netns $1: $2 = $_v (> $3)"
 }
 
