@@ -163,7 +163,8 @@ lava-jobs: setup check-flavor tool
 	@for f in $(LAVA_FLAVORS); do \
 		scripts/build-kernel --flavor $$f && \
 		scripts/build-module --flavor $$f spin && \
-		scripts/build-module --flavor $$f bh || exit 1; \
+		scripts/build-module --flavor $$f bh && \
+		scripts/build-module --flavor $$f percpu || exit 1; \
 	done
 	@scripts/lava jobs --flavors "$(LAVA_FLAVORS)"
 

@@ -31,7 +31,7 @@ def scenarios(root):
     return rows
 
 
-MODES = ["spin", "bh"]
+MODES = ["spin", "bh", "percpu"]
 PROMPT = "fib-stat-lava# "
 # hub 1: a device type's legacy -net options (its user network) are on hub 0.
 VMXNET3 = [

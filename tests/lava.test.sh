@@ -27,7 +27,7 @@ validate(yaml.safe_load(open(sys.argv[1])), strict=True, extra_context_variables
 			{ cat "$out/validate.log" >&2; _fail "lava-run --validate refuses $j"; }
 		check_grep "lava-run --validate of $j" '"case": "validate", "definition": "lava", "result": "pass"' "$out/validate.log"
 	done
-	check_eq "jobs of flavor $FIB_STAT_FLAVOR (2 lock modes x 3 scenarios)" 6 "$n"
+	check_eq "jobs of flavor $FIB_STAT_FLAVOR (3 lock modes x 3 scenarios)" 9 "$n"
 }
 
 # make lava's cases against make repro's verdict: same runs, same results.
@@ -48,9 +48,9 @@ for r in json.load(open(sys.argv[1]))["runs"]:
     print("%s-%s %s" % (r["mode"], r["scenario"], "pass" if r["passed"] else "fail"))' "$repro/report.json" | sort)
 	# LAVA's: the case named MODE-SCENARIO of every job.
 	got=$(awk '$2 !~ /-(load|script|ktap-[0-9]+)$/ && $2 != "lava-job" { print $2, $3 }' "$lava/results.txt" | sort)
-	check_eq "runs in make repro's report.json" 6 "$(echo "$want" | wc -l)"
+	check_eq "runs in make repro's report.json" 9 "$(echo "$want" | wc -l)"
 	check_eq "LAVA cases agree with make repro's verdict, case by case" "$want" "$got"
-	check_eq "every LAVA job completed" 6 "$(grep -c ' lava-job pass$' "$lava/results.txt")"
+	check_eq "every LAVA job completed" 9 "$(grep -c ' lava-job pass$' "$lava/results.txt")"
 	# make repro's judge on the logs the LAVA guests printed: the same verdict.
 	check_grep "verdict on the LAVA logs" '^  "passed": true,' "$lava/report.json"
 }
